@@ -1,0 +1,58 @@
+/**
+ * Coded errors. Every rejection a person can see carries a stable code (HF_ERR_*), a message that
+ * says what was wrong, and where possible where it was and what would be right.
+ */
+export type HookflowErrorCode =
+  | 'HF_ERR_INVALID_EVENT_TYPE'
+  | 'HF_ERR_INVALID_JSON'
+  | 'HF_ERR_PAYLOAD_TOO_LARGE'
+  | 'HF_ERR_INVALID_ARGUMENT'
+  | 'HF_ERR_NOT_FOUND'
+  | 'HF_ERR_CONFLICT'
+  | 'HF_ERR_INVALID_HOOK'
+  | 'HF_ERR_INVALID_FILTER'
+  | 'HF_ERR_INVALID_STORE_URL'
+  | 'HF_ERR_STORE'
+  | 'HF_ERR_SECRET_KEY'
+  | 'HF_ERR_HOOK_TIMEOUT'
+  | 'HF_ERR_HOOK_MEMORY'
+  | 'HF_ERR_HOOK_FAILED'
+  | 'HF_ERR_SHUTTING_DOWN';
+
+export interface ErrorDetails {
+  /** Where the problem is: a field path (`data.task`), or `file:line:column`. */
+  readonly where?: string;
+  /** What would have been right, or a suggestion (`did you mean task.failed?`). */
+  readonly hint?: string;
+  readonly [key: string]: unknown;
+}
+
+export class HookflowError extends Error {
+  readonly code: HookflowErrorCode;
+  readonly details: ErrorDetails;
+
+  constructor(code: HookflowErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message);
+    this.name = 'HookflowError';
+    this.code = code;
+    this.details = details;
+  }
+
+  /** The message with its place and hint, as a person should read it. */
+  describe(): string {
+    const parts = [this.message];
+    if (this.details.where) parts.push(`(at ${this.details.where})`);
+    if (this.details.hint) parts.push(`: ${this.details.hint}`);
+    return parts.join(' ');
+  }
+}
+
+export function isHookflowError(value: unknown): value is HookflowError {
+  return value instanceof HookflowError;
+}
+
+export function errorMessage(value: unknown): string {
+  if (value instanceof HookflowError) return value.describe();
+  if (value instanceof Error) return value.message;
+  return String(value);
+}
