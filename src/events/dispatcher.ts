@@ -1,0 +1,460 @@
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import { errorMessage, HookflowError } from '../errors.js';
+import type { HookHost, HookRecord, HookRunResult, HookRuntime, HookRuntimeName } from '../hooks/model.js';
+import { HookIndex } from '../hooks/matcher.js';
+import type { EventCompletion, EventInsert, InsertedEvent, Store } from '../store/store.js';
+import { GroupCommit } from './group-commit.js';
+import { newId } from './ids.js';
+import type { EventRecord, HookExecutionRecord, NewEvent } from './model.js';
+import { checkEventData, DEFAULT_MAX_EVENT_BYTES, validateEventType, validateStack } from './validate.js';
+
+/** Where the dispatcher finds a runtime; runtimes may be created on first use. */
+export interface RuntimeProvider {
+  get(name: HookRuntimeName): HookRuntime | undefined;
+}
+
+export interface DispatcherOptions {
+  store: Store;
+  runtimes: RuntimeProvider;
+  /** Builds the host a hook run talks to; it gets the dispatcher so hooks can publish. */
+  host: (dispatcher: Dispatcher) => HookHost;
+  /** Events processed at once by this process. */
+  concurrency?: number;
+  /** How long a claim lasts without renewal; a dead owner's events come back after this. */
+  leaseMs?: number;
+  /** Fallback poll for events published by other processes and for expired leases. */
+  pollMs?: number;
+  maxEventBytes?: number;
+  /** Emit `hook.failed` events for failed hook runs (never for failures on hook.failed itself). */
+  emitHookFailed?: boolean;
+}
+
+export interface ProcessedEvent {
+  event: EventRecord;
+  executions: HookExecutionRecord[];
+}
+
+export type DispatcherState = 'idle' | 'running' | 'stopping' | 'stopped';
+
+/**
+ * The dispatcher: persists events (group commit), claims them with leases, runs the matching hooks
+ * and records the outcome. One instance per process. `publish` works in every state; processing
+ * happens only between start() and stop().
+ *
+ * Emits `processed` (ProcessedEvent) after an event's outcome is durable, and `hook-start`
+ * (event id, hook name, epoch ms) when a hook run is handed to its runtime.
+ */
+export class Dispatcher extends EventEmitter {
+  readonly owner: string;
+  readonly concurrency: number;
+  readonly leaseMs: number;
+  readonly pollMs: number;
+  readonly maxEventBytes: number;
+  private readonly store: Store;
+  private readonly runtimes: RuntimeProvider;
+  private readonly host: HookHost;
+  private readonly emitHookFailed: boolean;
+  private readonly inserts: GroupCommit<EventInsert, InsertedEvent>;
+  private readonly completions: GroupCommit<EventCompletion, boolean>;
+  private index = new HookIndex([]);
+  private revision = -1;
+  private revisionCheckedAt = 0;
+  private inFlight = 0;
+  /** Slots promised to events claimed at insert whose batch is still being written. */
+  private reserved = 0;
+  /** True when the store may hold claimable events we have not claimed yet. */
+  private backlog = true;
+  /**
+   * True when we ourselves left events pending for lack of room: new events then queue behind
+   * them instead of taking the fast path, so an overload never starves the older ones.
+   */
+  private pendingBehind = false;
+  private pumping = false;
+  private timers: NodeJS.Timeout[] = [];
+  private unsubscribe: (() => Promise<void>) | null = null;
+  private readonly running = new Map<string, AbortController>();
+  private drainWaiters: Array<() => void> = [];
+  private stateValue: DispatcherState = 'idle';
+
+  constructor(options: DispatcherOptions) {
+    super();
+    this.setMaxListeners(0);
+    this.store = options.store;
+    this.runtimes = options.runtimes;
+    this.concurrency = Math.max(1, options.concurrency ?? 100);
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.pollMs = options.pollMs ?? (options.store.kind === 'sqlite' ? 250 : 2000);
+    this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+    this.emitHookFailed = options.emitHookFailed ?? true;
+    this.owner = `${hostname()}:${process.pid}:${newId().slice(-12)}`;
+    this.inserts = new GroupCommit((rows) => this.writeInserts(rows));
+    this.completions = new GroupCommit((rows) => this.writeCompletions(rows));
+    this.host = options.host(this);
+  }
+
+  get state(): DispatcherState {
+    return this.stateValue;
+  }
+
+  /** Events this process is running hooks for right now. */
+  get active(): number {
+    return this.inFlight;
+  }
+
+  // ── publishing ─────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Validates and durably stores an event; resolves once it is committed (never before).
+   * With an idempotency key already used, resolves with the first event and `created: false`.
+   */
+  async publish(input: NewEvent): Promise<InsertedEvent> {
+    const type = validateEventType(input.type);
+    const stack = validateStack(input.stack ?? null);
+    const data = checkEventData(input.data ?? {}, { maxBytes: this.maxEventBytes });
+    const now = Date.now();
+    const event: EventInsert['event'] = {
+      id: newId(now),
+      type,
+      data,
+      stack,
+      source: input.source ?? 'api',
+      correlation_id: input.correlation_id ?? null,
+      idempotency_key: input.idempotency_key ?? null,
+      parent_id: input.parent_id ?? null,
+      created_at: now,
+    };
+    await this.refreshHooks(false);
+    let matched = this.index.match(asPending(event));
+    if (matched.length === 0 && this.store.kind !== 'sqlite') {
+      // About to record it as needing no hook: make sure no other process added one meanwhile.
+      await this.refreshHooks(true);
+      matched = this.index.match(asPending(event));
+    }
+    let claim: EventInsert['claim'] = null;
+    if (matched.length > 0 && this.stateValue === 'running' && !this.pendingBehind && this.inFlight + this.reserved < this.concurrency) {
+      claim = { owner: this.owner, lease_expires_at: now + this.leaseMs };
+      this.reserved += 1;
+    }
+    let inserted: InsertedEvent;
+    try {
+      inserted = await this.inserts.submit({ event, claim, completed: matched.length === 0 });
+    } catch (error) {
+      if (claim) this.reserved -= 1;
+      throw error;
+    }
+    if (claim) {
+      this.reserved -= 1;
+      if (inserted.created) this.startEvent(inserted.event);
+    } else if (inserted.created && matched.length > 0) {
+      this.backlog = true;
+      if (this.stateValue === 'running') this.pendingBehind = true;
+      this.schedulePump();
+    }
+    return inserted;
+  }
+
+  private async writeInserts(rows: EventInsert[]): Promise<InsertedEvent[]> {
+    return this.store.insertEvents(rows);
+  }
+
+  // ── lifecycle ──────────────────────────────────────────────────────────────────────────────
+
+  async start(): Promise<void> {
+    if (this.stateValue === 'running') return;
+    this.stateValue = 'running';
+    await this.refreshHooks(true);
+    await this.store.registerProcess({
+      id: this.owner,
+      kind: 'dispatcher',
+      host: hostname(),
+      pid: process.pid,
+      started_at: Date.now(),
+      heartbeat_at: Date.now(),
+      info: { concurrency: this.concurrency, lease_ms: this.leaseMs },
+    });
+    this.unsubscribe = await this.store.subscribeEvents(() => {
+      this.backlog = true;
+      this.schedulePump();
+    });
+    const every = (ms: number, task: () => Promise<unknown>) => {
+      // Referenced on purpose: a running dispatcher keeps its process alive until stop().
+      this.timers.push(setInterval(() => void task().catch((error) => this.emit('error', error)), ms));
+    };
+    every(this.pollMs, async () => {
+      await this.refreshHooks(true);
+      this.backlog = true;
+      this.schedulePump();
+    });
+    every(Math.max(50, Math.floor(this.leaseMs / 3)), async () => {
+      await this.store.heartbeatProcess(this.owner);
+      if (this.inFlight > 0) await this.store.renewLeases(this.owner, this.leaseMs);
+    });
+    this.schedulePump();
+  }
+
+  /**
+   * Graceful stop: claim nothing more, let running hooks finish within `deadlineMs`, record
+   * their outcomes, and put whatever is still running back to pending for another process.
+   */
+  async stop(deadlineMs = 10_000): Promise<void> {
+    if (this.stateValue !== 'running') {
+      this.stateValue = 'stopped';
+      return;
+    }
+    this.stateValue = 'stopping';
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    if (this.unsubscribe) await this.unsubscribe().catch(() => undefined);
+    this.unsubscribe = null;
+    if (this.inFlight > 0) {
+      // Leases must outlive the wait, or another process would take these events over meanwhile.
+      const renew = setInterval(() => void this.store.renewLeases(this.owner, this.leaseMs).catch(() => undefined), Math.max(50, Math.floor(this.leaseMs / 3)));
+      await Promise.race([this.drained(), sleep(deadlineMs)]);
+      clearInterval(renew);
+    }
+    await this.inserts.idle();
+    await this.completions.idle();
+    for (const controller of this.running.values()) controller.abort(new HookflowError('HF_ERR_SHUTTING_DOWN', 'hookflow is shutting down'));
+    await this.store.releaseEvents(this.owner);
+    await this.store.removeProcess(this.owner).catch(() => undefined);
+    this.stateValue = 'stopped';
+  }
+
+  private drained(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /**
+   * Processes claimable events until none is left, then resolves (for `hookflow drain`).
+   * Call after start(); counts what this call processed.
+   */
+  async drain(): Promise<number> {
+    let processed = 0;
+    const count = () => {
+      processed += 1;
+    };
+    this.on('processed', count);
+    try {
+      for (;;) {
+        this.backlog = true;
+        await this.pump();
+        await this.drained();
+        await this.completions.idle();
+        if (!(await this.store.hasClaimableEvents())) break;
+        await sleep(5);
+      }
+    } finally {
+      this.off('processed', count);
+    }
+    return processed;
+  }
+
+  /** Claims one given event and processes it here (for `events dispatch --wait` with no server running). */
+  async processOne(id: string): Promise<ProcessedEvent | null> {
+    await this.refreshHooks(true);
+    const event = await this.store.claimEvent(id, this.owner, this.leaseMs);
+    if (!event) return null;
+    const waiting = this.waitFor(id);
+    this.startEvent(event);
+    return waiting;
+  }
+
+  /** Resolves when this process has recorded the outcome of event `id`. */
+  waitFor(id: string): Promise<ProcessedEvent> {
+    return new Promise((resolve) => {
+      const listener = (done: ProcessedEvent) => {
+        if (done.event.id !== id) return;
+        this.off('processed', listener);
+        resolve(done);
+      };
+      this.on('processed', listener);
+    });
+  }
+
+  // ── claiming ───────────────────────────────────────────────────────────────────────────────
+
+  private schedulePump(): void {
+    if (this.pumping || !this.backlog || this.stateValue !== 'running') return;
+    if (this.inFlight + this.reserved >= this.concurrency) return;
+    this.pumping = true;
+    setImmediate(() => {
+      this.pumping = false;
+      void this.pump().catch((error) => this.emit('error', error));
+    });
+  }
+
+  private pumpInProgress: Promise<void> | null = null;
+
+  private pump(): Promise<void> {
+    if (!this.pumpInProgress) {
+      this.pumpInProgress = this.claimBatch().finally(() => {
+        this.pumpInProgress = null;
+      });
+    }
+    return this.pumpInProgress;
+  }
+
+  private async claimBatch(): Promise<void> {
+    while (this.stateValue === 'running' && this.backlog) {
+      const room = this.concurrency - this.inFlight - this.reserved;
+      if (room <= 0) return;
+      const limit = Math.min(room, 500);
+      const claimed = await this.store.claimEvents(this.owner, this.leaseMs, limit);
+      if (claimed.length < limit) {
+        this.backlog = false;
+        this.pendingBehind = false;
+      }
+      if (claimed.length === 0) return;
+      // Claimed events may come from other processes that know hooks we have not loaded yet.
+      await this.refreshHooks(true);
+      for (const event of claimed) this.startEvent(event);
+    }
+  }
+
+  private async refreshHooks(force: boolean): Promise<void> {
+    const now = Date.now();
+    // SQLite answers the revision in microseconds; a PostgreSQL round trip is worth saving.
+    if (!force && this.store.kind !== 'sqlite' && now - this.revisionCheckedAt < 250) return;
+    this.revisionCheckedAt = now;
+    const revision = await this.store.hooksRevision();
+    if (revision === this.revision) return;
+    this.revision = revision;
+    this.index = new HookIndex(await this.store.listHooks({ enabledOnly: true }));
+  }
+
+  // ── processing ─────────────────────────────────────────────────────────────────────────────
+
+  private startEvent(event: EventRecord): void {
+    this.inFlight += 1;
+    void this.processEvent(event).finally(() => {
+      this.inFlight -= 1;
+      if (this.inFlight === 0) {
+        const waiters = this.drainWaiters;
+        this.drainWaiters = [];
+        for (const resolve of waiters) resolve();
+      }
+      this.schedulePump();
+    });
+  }
+
+  private async processEvent(event: EventRecord): Promise<void> {
+    const hooks = this.index.match(event);
+    const controller = new AbortController();
+    this.running.set(event.id, controller);
+    let executions: HookExecutionRecord[];
+    try {
+      executions = (await Promise.all(hooks.map((hook) => this.runHook(hook, event, controller.signal)))).flat();
+    } finally {
+      this.running.delete(event.id);
+    }
+    const failures = lastAttempts(executions).filter((execution) => !execution.success);
+    const status = failures.length === 0 ? 'completed' : 'failed';
+    const error = failures.length === 0 ? null : `hooks failed: [${failures.map((f) => `hook ${f.hook_name}: ${f.error ?? 'failed'}`).join(', ')}]`;
+    const processed_at = Date.now();
+    let applied = false;
+    try {
+      applied = await this.completions.submit({ id: event.id, owner: this.owner, status, error, processed_at, executions });
+    } catch (error_) {
+      this.emit('error', error_);
+      return;
+    }
+    if (applied) {
+      this.emit('processed', { event: { ...event, status, error, processed_at }, executions } satisfies ProcessedEvent);
+    }
+    if (this.emitHookFailed && event.type !== 'hook.failed') {
+      for (const failure of failures) {
+        await this.publish({
+          type: 'hook.failed',
+          stack: event.stack,
+          source: 'hookflow',
+          parent_id: event.id,
+          data: { hook_name: failure.hook_name, event_id: event.id, event_type: event.type, error: failure.error, attempt: failure.attempt },
+        }).catch((error_) => this.emit('error', error_));
+      }
+    }
+  }
+
+  private async writeCompletions(rows: EventCompletion[]): Promise<boolean[]> {
+    const applied = new Set(await this.store.completeEvents(rows));
+    return rows.map((row) => applied.has(row.id));
+  }
+
+  /** Runs one hook for one event with its retry policy; one execution record per attempt. */
+  private async runHook(hook: HookRecord, event: EventRecord, signal: AbortSignal): Promise<HookExecutionRecord[]> {
+    const records: HookExecutionRecord[] = [];
+    const attempts = Math.max(1, hook.retry.max_attempts);
+    let delay = hook.retry.backoff_ms;
+    for (let attempt = 1; attempt <= attempts; attempt += 1) {
+      const executed_at = Date.now();
+      const started = performance.now();
+      this.emit('hook-start', event.id, hook.name, executed_at);
+      const result = await this.invoke(hook, event, attempt, signal);
+      records.push({
+        event_id: event.id,
+        hook_name: hook.name,
+        success: result.success,
+        output: result.output,
+        error: result.error,
+        duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+        executed_at,
+        attempt,
+      });
+      if (result.success || attempt === attempts || signal.aborted) break;
+      await sleep(delay, signal);
+      delay = Math.round(delay * hook.retry.backoff_multiplier);
+    }
+    return records;
+  }
+
+  private async invoke(hook: HookRecord, event: EventRecord, attempt: number, signal: AbortSignal): Promise<HookRunResult> {
+    const runtime = this.runtimes.get(hook.runtime);
+    if (!runtime) return { success: false, output: '', error: `runtime "${hook.runtime}" is not available in this process` };
+    try {
+      return await runtime.run({ hook, event, attempt, signal }, this.host);
+    } catch (error) {
+      // A runtime must not throw, but if one does the event still gets an honest record.
+      return { success: false, output: '', error: errorMessage(error) };
+    }
+  }
+}
+
+function asPending(event: EventInsert['event']): EventRecord {
+  return {
+    id: event.id,
+    type: event.type,
+    stack: event.stack ?? null,
+    source: event.source ?? 'api',
+    data: event.data ?? {},
+    status: 'pending',
+    attempts: 0,
+    error: null,
+    created_at: event.created_at,
+    processed_at: null,
+    correlation_id: event.correlation_id ?? null,
+    idempotency_key: event.idempotency_key ?? null,
+    parent_id: event.parent_id ?? null,
+  };
+}
+
+/** The final attempt of each hook decides the event's outcome. */
+function lastAttempts(executions: HookExecutionRecord[]): HookExecutionRecord[] {
+  const last = new Map<string, HookExecutionRecord>();
+  for (const execution of executions) last.set(execution.hook_name, execution);
+  return [...last.values()];
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}

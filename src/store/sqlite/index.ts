@@ -1,0 +1,577 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HookflowError } from '../../errors.js';
+import type { EventRecord, EventStatus, HookExecutionRecord, JsonObject, JsonValue } from '../../events/model.js';
+import { isWildcard, patternToRegexSource } from '../../events/patterns.js';
+import type { HookRecord, HookRuntimeName, RetryPolicy } from '../../hooks/model.js';
+import { loadMigrations } from '../migrations.js';
+import type {
+  EventCompletion,
+  EventInsert,
+  EventQuery,
+  InsertedEvent,
+  ProcessInfo,
+  Store,
+} from '../store.js';
+
+const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+export interface SqliteStoreOptions {
+  /**
+   * `full` flushes the WAL on every commit (durable across power loss); `normal` only across a
+   * process crash. Group commit makes `full` cheap, so it is the default.
+   */
+  synchronous?: 'full' | 'normal';
+}
+
+type Row = Record<string, unknown>;
+
+/** The embedded backend: one SQLite file in WAL mode, shared safely by several processes. */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private constructor(
+    readonly path: string,
+    private readonly db: Database.Database,
+  ) {}
+
+  static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    let db: Database.Database;
+    try {
+      db = new Database(path);
+    } catch (error) {
+      throw new HookflowError('HF_ERR_STORE', `cannot open SQLite store ${path}: ${(error as Error).message}`);
+    }
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+    db.pragma('busy_timeout = 10000');
+    db.pragma('foreign_keys = ON');
+    db.pragma('cache_size = -32000');
+    db.function('hf_regexp', { deterministic: true }, (pattern: unknown, value: unknown) =>
+      typeof pattern === 'string' && typeof value === 'string' && regexFor(pattern).test(value) ? 1 : 0,
+    );
+    const store = new SqliteStore(path, db);
+    await store.migrate();
+    return store;
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  async migrate(): Promise<void> {
+    this.db.exec(`CREATE TABLE IF NOT EXISTS hookflow_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+    const apply = this.db.transaction(() => {
+      const done = new Set(
+        (this.db.prepare('SELECT version FROM hookflow_migrations').all() as Row[]).map((r) => Number(r.version)),
+      );
+      for (const migration of loadMigrations(MIGRATIONS_DIR)) {
+        if (done.has(migration.version)) continue;
+        this.db.exec(migration.sql);
+        this.db
+          .prepare('INSERT INTO hookflow_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+          .run(migration.version, migration.name, Date.now());
+      }
+    });
+    // IMMEDIATE: two processes opening a new file at once must not both apply migration 1.
+    apply.immediate();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  async ping(): Promise<void> {
+    this.stmt('SELECT 1').get();
+  }
+
+  // ── events ────────────────────────────────────────────────────────────────────────────────
+
+  async insertEvents(rows: readonly EventInsert[]): Promise<InsertedEvent[]> {
+    const insert = this.stmt(`INSERT INTO events (id, type, stack, source, data, status, attempts, created_at,
+        processed_at, correlation_id, idempotency_key, parent_id, owner, lease_expires_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    const insertKeyed = this.stmt(`INSERT INTO events (id, type, stack, source, data, status, attempts, created_at,
+        processed_at, correlation_id, idempotency_key, parent_id, owner, lease_expires_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`);
+    const byKey = this.stmt('SELECT * FROM events WHERE idempotency_key = ?');
+    const run = this.db.transaction((batch: readonly EventInsert[]) => {
+      const results: InsertedEvent[] = [];
+      for (const row of batch) {
+        const record = newRecord(row);
+        const params = [
+          record.id,
+          record.type,
+          record.stack,
+          record.source,
+          JSON.stringify(record.data),
+          record.status,
+          record.attempts,
+          record.created_at,
+          record.processed_at,
+          record.correlation_id,
+          record.idempotency_key,
+          record.parent_id,
+          row.claim?.owner ?? null,
+          row.claim?.lease_expires_at ?? null,
+        ];
+        if (record.idempotency_key === null) {
+          insert.run(params);
+          results.push({ event: record, created: true });
+        } else if (insertKeyed.run(params).changes === 1) {
+          results.push({ event: record, created: true });
+        } else {
+          results.push({ event: toEvent(byKey.get(record.idempotency_key) as Row), created: false });
+        }
+      }
+      return results;
+    });
+    return run(rows);
+  }
+
+  async claimEvents(owner: string, leaseMs: number, limit: number): Promise<EventRecord[]> {
+    if (limit <= 0) return [];
+    const now = Date.now();
+    const rows = this.stmt(`UPDATE events SET status = 'processing', owner = ?, lease_expires_at = ?, attempts = attempts + 1
+      WHERE id IN (SELECT id FROM events
+        WHERE status IN ('pending', 'processing') AND (status = 'pending' OR lease_expires_at < ?)
+        ORDER BY id LIMIT ?)
+      RETURNING *`).all(owner, now + leaseMs, now, limit) as Row[];
+    return rows.map(toEvent).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  async claimEvent(id: string, owner: string, leaseMs: number): Promise<EventRecord | null> {
+    const now = Date.now();
+    const row = this.stmt(`UPDATE events SET status = 'processing', owner = ?, lease_expires_at = ?, attempts = attempts + 1
+      WHERE id = ? AND (status = 'pending' OR (status = 'processing' AND lease_expires_at < ?))
+      RETURNING *`).get(owner, now + leaseMs, id, now) as Row | undefined;
+    return row ? toEvent(row) : null;
+  }
+
+  async renewLeases(owner: string, leaseMs: number): Promise<number> {
+    return this.stmt(`UPDATE events SET lease_expires_at = ? WHERE owner = ? AND status = 'processing'`).run(
+      Date.now() + leaseMs,
+      owner,
+    ).changes;
+  }
+
+  async completeEvents(completions: readonly EventCompletion[]): Promise<string[]> {
+    const insertExecution = this.stmt(`INSERT INTO hook_executions
+      (event_id, hook_name, success, output, error, duration_ms, executed_at, attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    const finish = this.stmt(`UPDATE events SET status = ?, error = ?, processed_at = ?, owner = NULL, lease_expires_at = NULL
+      WHERE id = ? AND owner = ? AND status = 'processing'`);
+    const bumpHook = this.stmt('UPDATE hooks SET run_count = run_count + ?, last_run = MAX(COALESCE(last_run, 0), ?) WHERE name = ?');
+    const run = this.db.transaction((batch: readonly EventCompletion[]) => {
+      const applied: string[] = [];
+      const runs = new Map<string, { count: number; last: number }>();
+      for (const completion of batch) {
+        for (const execution of completion.executions) {
+          insertExecution.run(
+            completion.id,
+            execution.hook_name,
+            execution.success ? 1 : 0,
+            execution.output,
+            execution.error,
+            execution.duration_ms,
+            execution.executed_at,
+            execution.attempt,
+          );
+          const entry = runs.get(execution.hook_name) ?? { count: 0, last: 0 };
+          entry.count += 1;
+          entry.last = Math.max(entry.last, execution.executed_at);
+          runs.set(execution.hook_name, entry);
+        }
+        if (finish.run(completion.status, completion.error, completion.processed_at, completion.id, completion.owner).changes === 1) {
+          applied.push(completion.id);
+        }
+      }
+      for (const [name, entry] of runs) bumpHook.run(entry.count, entry.last, name);
+      return applied;
+    });
+    return run(completions);
+  }
+
+  async releaseEvents(owner: string, ids?: readonly string[]): Promise<number> {
+    if (!ids) {
+      return this.stmt(`UPDATE events SET status = 'pending', owner = NULL, lease_expires_at = NULL
+        WHERE owner = ? AND status = 'processing'`).run(owner).changes;
+    }
+    const release = this.stmt(`UPDATE events SET status = 'pending', owner = NULL, lease_expires_at = NULL
+      WHERE id = ? AND owner = ? AND status = 'processing'`);
+    return this.db.transaction(() => ids.reduce((sum, id) => sum + release.run(id, owner).changes, 0))();
+  }
+
+  async getEvent(id: string): Promise<EventRecord | null> {
+    const row = this.stmt('SELECT * FROM events WHERE id = ?').get(id) as Row | undefined;
+    return row ? toEvent(row) : null;
+  }
+
+  async listEvents(query: EventQuery): Promise<EventRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.type) {
+      if (query.type === '*') {
+        // every type
+      } else if (isWildcard(query.type)) {
+        where.push('hf_regexp(?, type)');
+        params.push(patternToRegexSource(query.type));
+      } else {
+        where.push('type = ?');
+        params.push(query.type);
+      }
+    }
+    if (query.status) {
+      where.push('status = ?');
+      params.push(query.status);
+    }
+    if (query.stack) {
+      where.push('stack = ?');
+      params.push(query.stack);
+    }
+    if (query.since !== undefined) {
+      where.push('created_at >= ?');
+      params.push(query.since);
+    }
+    if (query.before) {
+      where.push('id < ?');
+      params.push(query.before);
+    }
+    const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    params.push(query.limit);
+    return (this.db.prepare(sql).all(...params) as Row[]).map(toEvent);
+  }
+
+  async countEventsByStatus(): Promise<Record<EventStatus, number>> {
+    const counts: Record<EventStatus, number> = { pending: 0, processing: 0, completed: 0, failed: 0 };
+    for (const row of this.stmt('SELECT status, COUNT(*) AS n FROM events GROUP BY status').all() as Row[]) {
+      counts[row.status as EventStatus] = Number(row.n);
+    }
+    return counts;
+  }
+
+  async deleteEvent(id: string): Promise<'deleted' | 'not_found' | 'in_progress'> {
+    return this.db.transaction(() => {
+      const row = this.stmt('SELECT status FROM events WHERE id = ?').get(id) as Row | undefined;
+      if (!row) return 'not_found' as const;
+      if (row.status === 'pending' || row.status === 'processing') return 'in_progress' as const;
+      this.stmt('DELETE FROM events WHERE id = ?').run(id);
+      return 'deleted' as const;
+    }).immediate();
+  }
+
+  async deleteEventsBefore(before: number): Promise<number> {
+    return this.stmt(`DELETE FROM events WHERE created_at < ? AND status IN ('completed', 'failed')`).run(before).changes;
+  }
+
+  async hasClaimableEvents(): Promise<boolean> {
+    const row = this.stmt(`SELECT 1 FROM events
+      WHERE status IN ('pending', 'processing') AND (status = 'pending' OR lease_expires_at < ?) LIMIT 1`).get(Date.now());
+    return row !== undefined;
+  }
+
+  // ── hook executions ───────────────────────────────────────────────────────────────────────
+
+  async listExecutionsForEvent(eventId: string): Promise<HookExecutionRecord[]> {
+    return (this.stmt('SELECT * FROM hook_executions WHERE event_id = ? ORDER BY id').all(eventId) as Row[]).map(toExecution);
+  }
+
+  async listExecutionsForHook(hookName: string, query: { limit: number; onlyFailed: boolean }): Promise<HookExecutionRecord[]> {
+    const sql = `SELECT * FROM hook_executions WHERE hook_name = ? ${query.onlyFailed ? 'AND success = 0' : ''}
+      ORDER BY executed_at DESC, id DESC LIMIT ?`;
+    return (this.stmt(sql).all(hookName, query.limit) as Row[]).map(toExecution);
+  }
+
+  // ── hooks ─────────────────────────────────────────────────────────────────────────────────
+
+  async saveHook(hook: HookRecord, options: { replace: boolean }): Promise<void> {
+    const values = [
+      hook.name,
+      hook.description,
+      JSON.stringify(hook.events),
+      hook.stack,
+      hook.filter,
+      hook.runtime,
+      hook.source,
+      hook.commands ? JSON.stringify(hook.commands) : null,
+      hook.cwd,
+      hook.timeout_ms,
+      hook.memory_mb,
+      hook.enabled ? 1 : 0,
+      JSON.stringify(hook.retry),
+      hook.created_at,
+      hook.updated_at,
+      hook.last_run,
+      hook.run_count,
+    ];
+    this.db.transaction(() => {
+      const exists = this.stmt('SELECT 1 FROM hooks WHERE name = ?').get(hook.name) !== undefined;
+      if (exists && !options.replace) {
+        throw new HookflowError('HF_ERR_CONFLICT', `a hook named "${hook.name}" already exists`, {
+          hint: 'choose another --name, or remove the existing hook first',
+        });
+      }
+      if (exists) {
+        // A replaced hook keeps its history: created_at, last_run and run_count stay.
+        this.stmt(`UPDATE hooks SET description = ?, events = ?, stack = ?, filter = ?, runtime = ?, source = ?,
+            commands = ?, cwd = ?, timeout_ms = ?, memory_mb = ?, enabled = ?, retry = ?, updated_at = ? WHERE name = ?`).run(
+          ...values.slice(1, 13),
+          hook.updated_at,
+          hook.name,
+        );
+      } else {
+        this.stmt(`INSERT INTO hooks (name, description, events, stack, filter, runtime, source, commands, cwd, timeout_ms,
+            memory_mb, enabled, retry, created_at, updated_at, last_run, run_count)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(values);
+      }
+      this.bumpHooksRevision();
+    }).immediate();
+  }
+
+  private bumpHooksRevision(): void {
+    this.stmt(`UPDATE meta SET value = value + 1 WHERE key = 'hooks_revision'`).run();
+  }
+
+  async getHook(name: string): Promise<HookRecord | null> {
+    const row = this.stmt('SELECT * FROM hooks WHERE name = ?').get(name) as Row | undefined;
+    return row ? toHook(row) : null;
+  }
+
+  async listHooks(query: { stack?: string | null; enabledOnly?: boolean }): Promise<HookRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.stack) {
+      where.push('stack = ?');
+      params.push(query.stack);
+    }
+    if (query.enabledOnly) where.push('enabled = 1');
+    const sql = `SELECT * FROM hooks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY name`;
+    return (this.db.prepare(sql).all(...params) as Row[]).map(toHook);
+  }
+
+  async setHookEnabled(name: string, enabled: boolean): Promise<boolean> {
+    return this.db.transaction(() => {
+      const changed = this.stmt('UPDATE hooks SET enabled = ?, updated_at = ? WHERE name = ?').run(enabled ? 1 : 0, Date.now(), name).changes;
+      if (changed) this.bumpHooksRevision();
+      return changed === 1;
+    }).immediate();
+  }
+
+  async deleteHook(name: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      const changed = this.stmt('DELETE FROM hooks WHERE name = ?').run(name).changes;
+      if (changed) this.bumpHooksRevision();
+      return changed === 1;
+    }).immediate();
+  }
+
+  async hooksRevision(): Promise<number> {
+    return Number((this.stmt(`SELECT value FROM meta WHERE key = 'hooks_revision'`).get() as Row).value);
+  }
+
+  // ── state ─────────────────────────────────────────────────────────────────────────────────
+
+  async stateGet(key: string): Promise<JsonValue | null> {
+    const row = this.stmt('SELECT value FROM state WHERE key = ?').get(key) as Row | undefined;
+    return row ? (JSON.parse(String(row.value)) as JsonValue) : null;
+  }
+
+  async stateSet(key: string, value: JsonValue): Promise<void> {
+    this.stmt(`INSERT INTO state (key, value, updated_at) VALUES (?, ?, ?)
+      ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`).run(key, JSON.stringify(value), Date.now());
+  }
+
+  async stateDelete(key: string): Promise<boolean> {
+    return this.stmt('DELETE FROM state WHERE key = ?').run(key).changes === 1;
+  }
+
+  async stateIncrement(key: string, by: number): Promise<number> {
+    return this.db.transaction(() => {
+      const row = this.stmt('SELECT value FROM state WHERE key = ?').get(key) as Row | undefined;
+      const current = row ? (JSON.parse(String(row.value)) as JsonValue) : 0;
+      if (typeof current !== 'number') {
+        throw new HookflowError('HF_ERR_CONFLICT', `state "${key}" holds a ${Array.isArray(current) ? 'list' : typeof current}, not a number`, {
+          hint: 'increment only numeric state values, or delete the key first',
+        });
+      }
+      const next = current + by;
+      this.stmt(`INSERT INTO state (key, value, updated_at) VALUES (?, ?, ?)
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`).run(key, JSON.stringify(next), Date.now());
+      return next;
+    }).immediate();
+  }
+
+  async stateList(prefix?: string): Promise<Array<{ key: string; value: JsonValue; updated_at: number }>> {
+    const rows = (prefix
+      ? this.stmt(`SELECT * FROM state WHERE substr(key, 1, ?) = ? ORDER BY key`).all(prefix.length, prefix)
+      : this.stmt('SELECT * FROM state ORDER BY key').all()) as Row[];
+    return rows.map((row) => ({ key: String(row.key), value: JSON.parse(String(row.value)) as JsonValue, updated_at: Number(row.updated_at) }));
+  }
+
+  // ── secrets ───────────────────────────────────────────────────────────────────────────────
+
+  async secretPut(name: string, ciphertext: string): Promise<void> {
+    const now = Date.now();
+    this.stmt(`INSERT INTO secrets (name, ciphertext, created_at, updated_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (name) DO UPDATE SET ciphertext = excluded.ciphertext, updated_at = excluded.updated_at`).run(name, ciphertext, now, now);
+  }
+
+  async secretGet(name: string): Promise<string | null> {
+    const row = this.stmt('SELECT ciphertext FROM secrets WHERE name = ?').get(name) as Row | undefined;
+    return row ? String(row.ciphertext) : null;
+  }
+
+  async secretList(): Promise<Array<{ name: string; created_at: number; updated_at: number }>> {
+    return (this.stmt('SELECT name, created_at, updated_at FROM secrets ORDER BY name').all() as Row[]).map((row) => ({
+      name: String(row.name),
+      created_at: Number(row.created_at),
+      updated_at: Number(row.updated_at),
+    }));
+  }
+
+  async secretDelete(name: string): Promise<boolean> {
+    return this.stmt('DELETE FROM secrets WHERE name = ?').run(name).changes === 1;
+  }
+
+  // ── processes ─────────────────────────────────────────────────────────────────────────────
+
+  async registerProcess(info: ProcessInfo): Promise<void> {
+    this.stmt(`INSERT INTO processes (id, kind, host, pid, started_at, heartbeat_at, info) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, info = excluded.info`).run(
+      info.id,
+      info.kind,
+      info.host,
+      info.pid,
+      info.started_at,
+      info.heartbeat_at,
+      JSON.stringify(info.info),
+    );
+  }
+
+  async heartbeatProcess(id: string): Promise<void> {
+    this.stmt('UPDATE processes SET heartbeat_at = ? WHERE id = ?').run(Date.now(), id);
+  }
+
+  async removeProcess(id: string): Promise<void> {
+    this.stmt('DELETE FROM processes WHERE id = ?').run(id);
+  }
+
+  async listLiveProcesses(kind: string, maxAgeMs: number): Promise<ProcessInfo[]> {
+    return (this.stmt('SELECT * FROM processes WHERE kind = ? AND heartbeat_at >= ? ORDER BY started_at').all(kind, Date.now() - maxAgeMs) as Row[]).map(
+      (row) => ({
+        id: String(row.id),
+        kind: String(row.kind),
+        host: String(row.host),
+        pid: Number(row.pid),
+        started_at: Number(row.started_at),
+        heartbeat_at: Number(row.heartbeat_at),
+        info: JSON.parse(String(row.info)) as Record<string, JsonValue>,
+      }),
+    );
+  }
+
+  async subscribeEvents(): Promise<null> {
+    return null;
+  }
+}
+
+const regexCache = new Map<string, RegExp>();
+function regexFor(source: string): RegExp {
+  let regex = regexCache.get(source);
+  if (!regex) {
+    regex = new RegExp(source);
+    regexCache.set(source, regex);
+  }
+  return regex;
+}
+
+function newRecord(row: EventInsert): EventRecord {
+  const { event, claim, completed } = row;
+  const done = !claim && completed;
+  return {
+    id: event.id,
+    type: event.type,
+    stack: event.stack ?? null,
+    source: event.source ?? 'api',
+    data: event.data ?? {},
+    status: claim ? 'processing' : done ? 'completed' : 'pending',
+    attempts: claim ? 1 : 0,
+    error: null,
+    created_at: event.created_at,
+    processed_at: done ? event.created_at : null,
+    correlation_id: event.correlation_id ?? null,
+    idempotency_key: event.idempotency_key ?? null,
+    parent_id: event.parent_id ?? null,
+  };
+}
+
+function nullableString(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
+}
+
+function nullableNumber(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
+
+function toEvent(row: Row): EventRecord {
+  return {
+    id: String(row.id),
+    type: String(row.type),
+    stack: nullableString(row.stack),
+    source: String(row.source),
+    data: JSON.parse(String(row.data)) as JsonObject,
+    status: row.status as EventStatus,
+    attempts: Number(row.attempts),
+    error: nullableString(row.error),
+    created_at: Number(row.created_at),
+    processed_at: nullableNumber(row.processed_at),
+    correlation_id: nullableString(row.correlation_id),
+    idempotency_key: nullableString(row.idempotency_key),
+    parent_id: nullableString(row.parent_id),
+  };
+}
+
+function toExecution(row: Row): HookExecutionRecord {
+  return {
+    id: Number(row.id),
+    event_id: String(row.event_id),
+    hook_name: String(row.hook_name),
+    success: Number(row.success) === 1,
+    output: String(row.output ?? ''),
+    error: nullableString(row.error),
+    duration_ms: Number(row.duration_ms),
+    executed_at: Number(row.executed_at),
+    attempt: Number(row.attempt),
+  };
+}
+
+function toHook(row: Row): HookRecord {
+  return {
+    name: String(row.name),
+    description: String(row.description ?? ''),
+    events: JSON.parse(String(row.events)) as string[],
+    stack: nullableString(row.stack),
+    filter: nullableString(row.filter),
+    runtime: row.runtime as HookRuntimeName,
+    source: nullableString(row.source),
+    commands: row.commands === null ? null : (JSON.parse(String(row.commands)) as string[]),
+    cwd: nullableString(row.cwd),
+    timeout_ms: Number(row.timeout_ms),
+    memory_mb: Number(row.memory_mb),
+    enabled: Number(row.enabled) === 1,
+    retry: JSON.parse(String(row.retry)) as RetryPolicy,
+    created_at: Number(row.created_at),
+    updated_at: Number(row.updated_at),
+    last_run: nullableNumber(row.last_run),
+    run_count: Number(row.run_count),
+  };
+}
