@@ -188,7 +188,7 @@ export class Dispatcher extends EventEmitter {
     });
     every(Math.max(50, Math.floor(this.leaseMs / 3)), async () => {
       await this.store.heartbeatProcess(this.owner);
-      if (this.inFlight > 0) await this.store.renewLeases(this.owner, this.leaseMs);
+      if (this.settling > 0) await this.store.renewLeases(this.owner, this.leaseMs);
     });
     this.schedulePump();
   }
@@ -207,7 +207,7 @@ export class Dispatcher extends EventEmitter {
     this.timers = [];
     if (this.unsubscribe) await this.unsubscribe().catch(() => undefined);
     this.unsubscribe = null;
-    if (this.inFlight > 0) {
+    if (this.settling > 0) {
       // Leases must outlive the wait, or another process would take these events over meanwhile.
       const renew = setInterval(() => void this.store.renewLeases(this.owner, this.leaseMs).catch(() => undefined), Math.max(50, Math.floor(this.leaseMs / 3)));
       await Promise.race([this.drained(), sleep(deadlineMs)]);
@@ -222,7 +222,7 @@ export class Dispatcher extends EventEmitter {
   }
 
   private drained(): Promise<void> {
-    if (this.inFlight === 0) return Promise.resolve();
+    if (this.settling === 0) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
@@ -313,33 +313,74 @@ export class Dispatcher extends EventEmitter {
     }
   }
 
+  private refreshing: Promise<void> | null = null;
+
+  /**
+   * Reloads the hook index when the store's hooks revision moved. Callers share one refresh in
+   * progress, so nobody goes on with the old index while a newer one is still loading.
+   */
   private async refreshHooks(force: boolean): Promise<void> {
+    if (this.refreshing) {
+      // A refresh that began before this call may have read the revision too early to count.
+      await this.refreshing;
+      if (!force) return;
+      if (this.refreshing) return this.refreshing;
+    }
     const now = Date.now();
     // SQLite answers the revision in microseconds; a PostgreSQL round trip is worth saving.
     if (!force && this.store.kind !== 'sqlite' && now - this.revisionCheckedAt < 250) return;
     this.revisionCheckedAt = now;
-    const revision = await this.store.hooksRevision();
-    if (revision === this.revision) return;
-    this.revision = revision;
-    this.index = new HookIndex(await this.store.listHooks({ enabledOnly: true }));
+    this.refreshing = (async () => {
+      const revision = await this.store.hooksRevision();
+      if (revision === this.revision) return;
+      const hooks = await this.store.listHooks({ enabledOnly: true });
+      this.index = new HookIndex(hooks);
+      this.revision = revision;
+    })().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
   }
 
   // ── processing ─────────────────────────────────────────────────────────────────────────────
 
   private startEvent(event: EventRecord): void {
     this.inFlight += 1;
-    void this.processEvent(event).finally(() => {
-      this.inFlight -= 1;
-      if (this.inFlight === 0) {
-        const waiters = this.drainWaiters;
-        this.drainWaiters = [];
-        for (const resolve of waiters) resolve();
-      }
-      this.schedulePump();
-    });
+    void this.processEvent(event, () => this.releaseSlot());
   }
 
-  private async processEvent(event: EventRecord): Promise<void> {
+  /**
+   * A slot is freed when the event's hooks are done, not when their outcome is committed: the
+   * commit is batched with others, and holding slots through it would cap throughput at
+   * concurrency / commit time. Until the commit the event stays `processing` under our lease.
+   */
+  private releaseSlot(): void {
+    this.inFlight -= 1;
+    this.schedulePump();
+  }
+
+  private settled(): void {
+    this.settling -= 1;
+    if (this.settling === 0) {
+      const waiters = this.drainWaiters;
+      this.drainWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  /** Events whose hooks run or whose outcome is not committed yet. */
+  private settling = 0;
+
+  private async processEvent(event: EventRecord, hooksDone: () => void): Promise<void> {
+    this.settling += 1;
+    try {
+      await this.runEvent(event, hooksDone);
+    } finally {
+      this.settled();
+    }
+  }
+
+  private async runEvent(event: EventRecord, hooksDone: () => void): Promise<void> {
     const hooks = this.index.match(event);
     const controller = new AbortController();
     this.running.set(event.id, controller);
@@ -348,6 +389,7 @@ export class Dispatcher extends EventEmitter {
       executions = (await Promise.all(hooks.map((hook) => this.runHook(hook, event, controller.signal)))).flat();
     } finally {
       this.running.delete(event.id);
+      hooksDone();
     }
     const failures = lastAttempts(executions).filter((execution) => !execution.success);
     const status = failures.length === 0 ? 'completed' : 'failed';

@@ -142,11 +142,18 @@ export class SqliteStore implements Store {
   async claimEvents(owner: string, leaseMs: number, limit: number): Promise<EventRecord[]> {
     if (limit <= 0) return [];
     const now = Date.now();
-    const rows = this.stmt(`UPDATE events SET status = 'processing', owner = ?, lease_expires_at = ?, attempts = attempts + 1
-      WHERE id IN (SELECT id FROM events
-        WHERE status IN ('pending', 'processing') AND (status = 'pending' OR lease_expires_at < ?)
-        ORDER BY id LIMIT ?)
-      RETURNING *`).all(owner, now + leaseMs, now, limit) as Row[];
+    // Two statements, each served by its own partial index: pending events oldest first, then
+    // events whose owner stopped renewing its lease.
+    const pending = this.stmt(`UPDATE events SET status = 'processing', owner = ?, lease_expires_at = ?, attempts = attempts + 1
+      WHERE id IN (SELECT id FROM events WHERE status = 'pending' ORDER BY id LIMIT ?)
+      RETURNING *`);
+    const expired = this.stmt(`UPDATE events SET owner = ?, lease_expires_at = ?, attempts = attempts + 1
+      WHERE id IN (SELECT id FROM events WHERE status = 'processing' AND lease_expires_at < ? ORDER BY lease_expires_at LIMIT ?)
+      RETURNING *`);
+    const rows = this.db.transaction(() => {
+      const taken = expired.all(owner, now + leaseMs, now, limit) as Row[];
+      return taken.length < limit ? taken.concat(pending.all(owner, now + leaseMs, limit - taken.length) as Row[]) : taken;
+    }).immediate();
     return rows.map(toEvent).sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
@@ -274,9 +281,10 @@ export class SqliteStore implements Store {
   }
 
   async hasClaimableEvents(): Promise<boolean> {
-    const row = this.stmt(`SELECT 1 FROM events
-      WHERE status IN ('pending', 'processing') AND (status = 'pending' OR lease_expires_at < ?) LIMIT 1`).get(Date.now());
-    return row !== undefined;
+    return (
+      this.stmt(`SELECT 1 FROM events WHERE status = 'pending' LIMIT 1`).get() !== undefined ||
+      this.stmt(`SELECT 1 FROM events WHERE status = 'processing' AND lease_expires_at < ? LIMIT 1`).get(Date.now()) !== undefined
+    );
   }
 
   // ── hook executions ───────────────────────────────────────────────────────────────────────

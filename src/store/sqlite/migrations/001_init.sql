@@ -17,8 +17,10 @@ CREATE TABLE events (
   lease_expires_at INTEGER
 ) WITHOUT ROWID;
 
--- Only unfinished events are in this index, so claiming stays cheap however long the log grows.
-CREATE INDEX events_claimable ON events (id) WHERE status IN ('pending', 'processing');
+-- Only unfinished events are in these indexes, so claiming stays cheap however long the log grows:
+-- pending ones in id (= time) order, processing ones by lease expiry to find those of dead owners.
+CREATE INDEX events_pending ON events (id) WHERE status = 'pending';
+CREATE INDEX events_leases ON events (lease_expires_at) WHERE status = 'processing';
 CREATE INDEX events_owner ON events (owner) WHERE owner IS NOT NULL;
 CREATE INDEX events_type ON events (type, id);
 CREATE INDEX events_created ON events (created_at);
