@@ -1,0 +1,110 @@
+import type { EventRecord, EventStatus, HookExecutionRecord, JsonObject, JsonValue } from '../../events/model.js';
+import type { HookRecord, HookRuntimeName, RetryPolicy } from '../../hooks/model.js';
+import type { EventInsert, ProcessInfo } from '../store.js';
+
+/** A row as pg hands it over: jsonb already parsed, bigint parsed to number by the pool's types. */
+export type Row = Record<string, unknown>;
+
+/** The columns every event query selects, in the order rows are read. */
+export const EVENT_COLUMNS =
+  'id, type, stack, source, data, status, attempts, error, created_at, processed_at, correlation_id, idempotency_key, parent_id';
+
+/** The record an insert produces, computed before the write so the fast path reads nothing back. */
+export function newEventRecord(row: EventInsert): EventRecord {
+  const { event, claim, completed } = row;
+  const done = !claim && completed;
+  return {
+    id: event.id,
+    type: event.type,
+    stack: event.stack ?? null,
+    source: event.source ?? 'api',
+    data: event.data ?? {},
+    status: claim ? 'processing' : done ? 'completed' : 'pending',
+    attempts: claim ? 1 : 0,
+    error: null,
+    created_at: event.created_at,
+    processed_at: done ? event.created_at : null,
+    correlation_id: event.correlation_id ?? null,
+    idempotency_key: event.idempotency_key ?? null,
+    parent_id: event.parent_id ?? null,
+  };
+}
+
+function nullableString(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
+}
+
+function nullableNumber(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
+
+export function toEvent(row: Row): EventRecord {
+  return {
+    id: String(row.id),
+    type: String(row.type),
+    stack: nullableString(row.stack),
+    source: String(row.source),
+    data: (row.data ?? {}) as JsonObject,
+    status: row.status as EventStatus,
+    attempts: Number(row.attempts),
+    error: nullableString(row.error),
+    created_at: Number(row.created_at),
+    processed_at: nullableNumber(row.processed_at),
+    correlation_id: nullableString(row.correlation_id),
+    idempotency_key: nullableString(row.idempotency_key),
+    parent_id: nullableString(row.parent_id),
+  };
+}
+
+export function toExecution(row: Row): HookExecutionRecord {
+  return {
+    id: Number(row.id),
+    event_id: String(row.event_id),
+    hook_name: String(row.hook_name),
+    success: row.success === true,
+    output: String(row.output ?? ''),
+    error: nullableString(row.error),
+    duration_ms: Number(row.duration_ms),
+    executed_at: Number(row.executed_at),
+    attempt: Number(row.attempt),
+  };
+}
+
+export function toHook(row: Row): HookRecord {
+  return {
+    name: String(row.name),
+    description: String(row.description ?? ''),
+    events: (row.events ?? []) as string[],
+    stack: nullableString(row.stack),
+    filter: nullableString(row.filter),
+    runtime: row.runtime as HookRuntimeName,
+    source: nullableString(row.source),
+    commands: row.commands === null || row.commands === undefined ? null : (row.commands as string[]),
+    cwd: nullableString(row.cwd),
+    timeout_ms: Number(row.timeout_ms),
+    memory_mb: Number(row.memory_mb),
+    enabled: row.enabled === true,
+    retry: row.retry as RetryPolicy,
+    created_at: Number(row.created_at),
+    updated_at: Number(row.updated_at),
+    last_run: nullableNumber(row.last_run),
+    run_count: Number(row.run_count),
+  };
+}
+
+export function toProcess(row: Row): ProcessInfo {
+  return {
+    id: String(row.id),
+    kind: String(row.kind),
+    host: String(row.host),
+    pid: Number(row.pid),
+    started_at: Number(row.started_at),
+    heartbeat_at: Number(row.heartbeat_at),
+    info: (row.info ?? {}) as Record<string, JsonValue>,
+  };
+}
+
+/** jsonb parameters go over the wire as JSON text: pg would turn a JS array into a SQL array. */
+export function jsonParam(value: JsonValue | RetryPolicy): string {
+  return JSON.stringify(value);
+}

@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { isHookflowError } from '../../src/errors.js';
+import { newId } from '../../src/events/ids.js';
+import { PostgresStore } from '../../src/store/postgres/index.js';
+import { MIGRATIONS_DIR, migrate } from '../../src/store/postgres/migrate.js';
+import { loadMigrations } from '../../src/store/migrations.js';
+import type { Store } from '../../src/store/store.js';
+import { createTestDatabase, postgresProblem, testPgUrl, type TestDatabase } from '../support/postgres.js';
+import { requireService } from '../support/services.js';
+import { runStoreConformance } from './conformance.js';
+
+async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return true;
+}
+
+const service = requireService('PostgreSQL', await postgresProblem());
+
+// One fresh database for this run of the file. The conformance tests share one schema in it,
+// emptied after each test: migrating a fresh schema per test would cost ~0.3 s a test.
+let database: TestDatabase | null = null;
+let admin: pg.Client | null = null;
+const CONFORMANCE_SCHEMA = 'conformance';
+
+async function testDatabase(): Promise<TestDatabase> {
+  database ??= await createTestDatabase();
+  return database;
+}
+
+async function adminClient(url: string): Promise<pg.Client> {
+  if (!admin) {
+    admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+  }
+  return admin;
+}
+
+after(async () => {
+  await admin?.end();
+  await database?.drop();
+});
+
+runStoreConformance(
+  'PostgresStore',
+  async () => {
+    const { url } = await testDatabase();
+    const opened: Store[] = [];
+    const open = async () => {
+      const store = await PostgresStore.open(url, { schema: CONFORMANCE_SCHEMA, poolSize: 4 });
+      opened.push(store);
+      return store;
+    };
+    return {
+      store: await open(),
+      second: open,
+      cleanup: async () => {
+        for (const store of opened) await store.close();
+        const client = await adminClient(url);
+        await client.query(`SET search_path TO ${CONFORMANCE_SCHEMA};
+          DELETE FROM hook_executions; DELETE FROM events; DELETE FROM hooks; DELETE FROM state;
+          DELETE FROM secrets; DELETE FROM processes; UPDATE meta SET value = 0;`);
+      },
+    };
+  },
+  service,
+);
+
+describe('PostgresStore specifics', service, () => {
+  let url: string;
+  const opened: Store[] = [];
+  const open = async (options: { schema?: string } = {}) => {
+    const store = await PostgresStore.open(url, options);
+    opened.push(store);
+    return store;
+  };
+
+  before(async () => {
+    url = (await testDatabase()).url;
+  });
+
+  after(async () => {
+    for (const store of opened) await store.close();
+  });
+
+  it('stores opening at once on a new schema apply each migration exactly once', async () => {
+    const stores = await Promise.all([open({ schema: 'racing' }), open({ schema: 'racing' }), open({ schema: 'racing' })]);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ version: number }>('SELECT version FROM racing.hookflow_migrations ORDER BY version');
+      assert.deepEqual(
+        rows.map((row) => row.version),
+        loadMigrations(MIGRATIONS_DIR).map((m) => m.version),
+      );
+      assert.deepEqual(await migrate(client, 'racing'), [], 'nothing left to apply');
+    } finally {
+      await client.end();
+    }
+    await Promise.all(stores.map((store) => store.ping()));
+  });
+
+  it('works in the default schema, and schemas keep stores and wake-ups apart', async () => {
+    const plain = await open();
+    const isolated = await open({ schema: 'isolated' });
+    const [{ event }] = await plain.insertEvents([
+      { event: { id: newId(), type: 'task.done', created_at: Date.now() }, claim: null, completed: false },
+    ]);
+    assert.deepEqual(await plain.getEvent(event.id), event);
+    assert.equal(await isolated.getEvent(event.id), null);
+
+    let wakes = 0;
+    const unsubscribe = await isolated.subscribeEvents(() => {
+      wakes += 1;
+    });
+    await plain.insertEvents([{ event: { id: newId(), type: 'task.done', created_at: Date.now() }, claim: null, completed: false }]);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.equal(wakes, 0, 'an insert in another schema does not wake this one');
+    await unsubscribe?.();
+  });
+
+  it('takes the schema from ?schema= in the URL when no option names one', async () => {
+    const store = await PostgresStore.open(`${url}?schema=from_url`);
+    opened.push(store);
+    await store.stateSet('where', 'from_url');
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query('SELECT value FROM from_url.state WHERE key = $1', ['where']);
+      assert.deepEqual(rows, [{ value: 'from_url' }]);
+    } finally {
+      await client.end();
+    }
+    await assert.rejects(PostgresStore.open(`${url}?schema=Bad-Name`), /invalid PostgreSQL schema name/);
+  });
+
+  it('a subscriber survives the loss of its LISTEN connection', async () => {
+    const store = await open({ schema: 'listening' });
+    const publisher = await open({ schema: 'listening' });
+    let wakes = 0;
+    const unsubscribe = await store.subscribeEvents(() => {
+      wakes += 1;
+    });
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ killed: boolean }>(
+        `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
+         WHERE datname = current_database() AND query = 'LISTEN hookflow_events' AND pid <> pg_backend_pid()`,
+      );
+      assert.equal(rows.length, 1, 'exactly one LISTEN connection');
+    } finally {
+      await client.end();
+    }
+    // Notifications sent while it was down are lost, so a reconnect wakes subscribers once.
+    assert.ok(await waitUntil(() => wakes >= 1, 5_000), 'the reconnect wakes the subscriber');
+    const seen = wakes;
+    await publisher.insertEvents([{ event: { id: newId(), type: 'task.done', created_at: Date.now() }, claim: null, completed: false }]);
+    assert.ok(await waitUntil(() => wakes > seen, 5_000), 'notifications arrive again after the reconnect');
+    await unsubscribe?.();
+  });
+
+  it('rejects bad URLs and schema names, and says where it could not connect', async () => {
+    const cases: Array<[string, string, { schema?: string }, string]> = [
+      ['not a URL', 'mysql://localhost/db', {}, 'HF_ERR_INVALID_STORE_URL'],
+      ['bad schema', testPgUrl(), { schema: 'x; drop table events' }, 'HF_ERR_INVALID_STORE_URL'],
+      ['nothing listening', 'postgres://u:secret@127.0.0.1:1/db', {}, 'HF_ERR_STORE'],
+    ];
+    for (const [name, target, options, code] of cases) {
+      await assert.rejects(PostgresStore.open(target, options), (error: unknown) => {
+        assert.ok(isHookflowError(error), name);
+        assert.equal(error.code, code, name);
+        assert.ok(!error.message.includes('secret'), `${name}: the password stays out of messages`);
+        return true;
+      });
+    }
+  });
+});

@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+export const DEFAULT_TEST_PG_URL = 'postgres://hookflow:hookflow@127.0.0.1:5432/postgres';
+
+/** The server tests use: HOOKFLOW_TEST_PG_URL, or the role scripts/pg-setup.sh creates. */
+export function testPgUrl(): string {
+  return process.env.HOOKFLOW_TEST_PG_URL || DEFAULT_TEST_PG_URL;
+}
+
+/** The URL without its password, for messages. */
+export function redactPgUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+/** Why PostgreSQL cannot be used for tests, or null when it can (connects and may create databases). */
+export async function postgresProblem(url: string = testPgUrl()): Promise<string | null> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ can: boolean }>(
+      'SELECT rolcreatedb OR rolsuper AS can FROM pg_roles WHERE rolname = current_user',
+    );
+    if (!rows[0]?.can) return `the role in ${redactPgUrl(url)} may not create databases: run scripts/pg-setup.sh`;
+    return null;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message || error.name : String(error);
+    return `PostgreSQL not reachable at ${redactPgUrl(url)} (${reason}): start it with scripts/pg-setup.sh`;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export interface TestDatabase {
+  name: string;
+  /** The server URL with this database in place of the original one. */
+  url: string;
+  /** Drops the database, ending any connection still open on it. */
+  drop(): Promise<void>;
+}
+
+async function adminQuery(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Creates `hookflow_test_<random>` on the test server. */
+export async function createTestDatabase(url: string = testPgUrl()): Promise<TestDatabase> {
+  const name = `hookflow_test_${randomBytes(6).toString('hex')}`;
+  await adminQuery(url, `CREATE DATABASE ${name}`);
+  const databaseUrl = new URL(url);
+  databaseUrl.pathname = `/${name}`;
+  let dropped = false;
+  return {
+    name,
+    url: databaseUrl.toString(),
+    async drop() {
+      if (dropped) return;
+      dropped = true;
+      await adminQuery(url, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
+}
