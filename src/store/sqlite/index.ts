@@ -68,6 +68,54 @@ export class SqliteStore implements Store {
     return statement;
   }
 
+  /**
+   * Writes made during one turn of the event loop run together on the next turn, in one short
+   * transaction: inserts, claims and completions made at about the same time share one commit,
+   * hence one WAL flush. The write lock is held only while that batch runs, never across turns,
+   * so other processes get their turn. Each write runs in a savepoint (a failing one rolls back
+   * alone) and its promise resolves only after the commit: nothing is acknowledged before it is
+   * durable.
+   */
+  private writes: Array<{ work: () => unknown; resolve: (value: never) => void; reject: (error: unknown) => void }> = [];
+
+  private write<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.writes.push({ work, resolve: resolve as (value: never) => void, reject });
+      if (this.writes.length === 1) setImmediate(() => this.flushWrites());
+    });
+  }
+
+  private flushWrites(): void {
+    const batch = this.writes;
+    this.writes = [];
+    if (batch.length === 0 || !this.db.open) {
+      for (const entry of batch) entry.reject(new HookflowError('HF_ERR_STORE', `SQLite store ${this.path} is closed`));
+      return;
+    }
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      for (const entry of batch) {
+        try {
+          outcomes.push({ ok: true, value: this.db.transaction(entry.work)() });
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+        }
+      }
+      this.db.exec('COMMIT');
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      const failure = new HookflowError('HF_ERR_STORE', `SQLite write to ${this.path} failed: ${(error as Error).message}`);
+      for (const entry of batch) entry.reject(failure);
+      return;
+    }
+    batch.forEach((entry, index) => {
+      const outcome = outcomes[index];
+      if (outcome.ok) entry.resolve(outcome.value as never);
+      else entry.reject(outcome.error);
+    });
+  }
+
   async migrate(): Promise<void> {
     this.db.exec(`CREATE TABLE IF NOT EXISTS hookflow_migrations (
       version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
@@ -88,6 +136,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.writes.length > 0) this.flushWrites();
     if (this.db.open) this.db.close();
   }
 
@@ -105,9 +154,9 @@ export class SqliteStore implements Store {
         processed_at, correlation_id, idempotency_key, parent_id, owner, lease_expires_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`);
     const byKey = this.stmt('SELECT * FROM events WHERE idempotency_key = ?');
-    const run = this.db.transaction((batch: readonly EventInsert[]) => {
+    return this.write(() => {
       const results: InsertedEvent[] = [];
-      for (const row of batch) {
+      for (const row of rows) {
         const record = newRecord(row);
         const params = [
           record.id,
@@ -136,7 +185,6 @@ export class SqliteStore implements Store {
       }
       return results;
     });
-    return run(rows);
   }
 
   async claimEvents(owner: string, leaseMs: number, limit: number): Promise<EventRecord[]> {
@@ -150,26 +198,25 @@ export class SqliteStore implements Store {
     const expired = this.stmt(`UPDATE events SET owner = ?, lease_expires_at = ?, attempts = attempts + 1
       WHERE id IN (SELECT id FROM events WHERE status = 'processing' AND lease_expires_at < ? ORDER BY lease_expires_at LIMIT ?)
       RETURNING *`);
-    const rows = this.db.transaction(() => {
+    const rows = await this.write(() => {
       const taken = expired.all(owner, now + leaseMs, now, limit) as Row[];
       return taken.length < limit ? taken.concat(pending.all(owner, now + leaseMs, limit - taken.length) as Row[]) : taken;
-    }).immediate();
+    });
     return rows.map(toEvent).sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
   async claimEvent(id: string, owner: string, leaseMs: number): Promise<EventRecord | null> {
     const now = Date.now();
-    const row = this.stmt(`UPDATE events SET status = 'processing', owner = ?, lease_expires_at = ?, attempts = attempts + 1
+    const claim = this.stmt(`UPDATE events SET status = 'processing', owner = ?, lease_expires_at = ?, attempts = attempts + 1
       WHERE id = ? AND (status = 'pending' OR (status = 'processing' AND lease_expires_at < ?))
-      RETURNING *`).get(owner, now + leaseMs, id, now) as Row | undefined;
+      RETURNING *`);
+    const row = await this.write(() => claim.get(owner, now + leaseMs, id, now) as Row | undefined);
     return row ? toEvent(row) : null;
   }
 
   async renewLeases(owner: string, leaseMs: number): Promise<number> {
-    return this.stmt(`UPDATE events SET lease_expires_at = ? WHERE owner = ? AND status = 'processing'`).run(
-      Date.now() + leaseMs,
-      owner,
-    ).changes;
+    const renew = this.stmt(`UPDATE events SET lease_expires_at = ? WHERE owner = ? AND status = 'processing'`);
+    return this.write(() => renew.run(Date.now() + leaseMs, owner).changes);
   }
 
   async completeEvents(completions: readonly EventCompletion[]): Promise<string[]> {
@@ -178,10 +225,10 @@ export class SqliteStore implements Store {
     const finish = this.stmt(`UPDATE events SET status = ?, error = ?, processed_at = ?, owner = NULL, lease_expires_at = NULL
       WHERE id = ? AND owner = ? AND status = 'processing'`);
     const bumpHook = this.stmt('UPDATE hooks SET run_count = run_count + ?, last_run = MAX(COALESCE(last_run, 0), ?) WHERE name = ?');
-    const run = this.db.transaction((batch: readonly EventCompletion[]) => {
+    return this.write(() => {
       const applied: string[] = [];
       const runs = new Map<string, { count: number; last: number }>();
-      for (const completion of batch) {
+      for (const completion of completions) {
         for (const execution of completion.executions) {
           insertExecution.run(
             completion.id,
@@ -205,17 +252,17 @@ export class SqliteStore implements Store {
       for (const [name, entry] of runs) bumpHook.run(entry.count, entry.last, name);
       return applied;
     });
-    return run(completions);
   }
 
   async releaseEvents(owner: string, ids?: readonly string[]): Promise<number> {
     if (!ids) {
-      return this.stmt(`UPDATE events SET status = 'pending', owner = NULL, lease_expires_at = NULL
-        WHERE owner = ? AND status = 'processing'`).run(owner).changes;
+      const releaseAll = this.stmt(`UPDATE events SET status = 'pending', owner = NULL, lease_expires_at = NULL
+        WHERE owner = ? AND status = 'processing'`);
+      return this.write(() => releaseAll.run(owner).changes);
     }
     const release = this.stmt(`UPDATE events SET status = 'pending', owner = NULL, lease_expires_at = NULL
       WHERE id = ? AND owner = ? AND status = 'processing'`);
-    return this.db.transaction(() => ids.reduce((sum, id) => sum + release.run(id, owner).changes, 0))();
+    return this.write(() => ids.reduce((sum, id) => sum + release.run(id, owner).changes, 0));
   }
 
   async getEvent(id: string): Promise<EventRecord | null> {
@@ -267,17 +314,18 @@ export class SqliteStore implements Store {
   }
 
   async deleteEvent(id: string): Promise<'deleted' | 'not_found' | 'in_progress'> {
-    return this.db.transaction(() => {
+    return this.write(() => {
       const row = this.stmt('SELECT status FROM events WHERE id = ?').get(id) as Row | undefined;
       if (!row) return 'not_found' as const;
       if (row.status === 'pending' || row.status === 'processing') return 'in_progress' as const;
       this.stmt('DELETE FROM events WHERE id = ?').run(id);
       return 'deleted' as const;
-    }).immediate();
+    });
   }
 
   async deleteEventsBefore(before: number): Promise<number> {
-    return this.stmt(`DELETE FROM events WHERE created_at < ? AND status IN ('completed', 'failed')`).run(before).changes;
+    const purge = this.stmt(`DELETE FROM events WHERE created_at < ? AND status IN ('completed', 'failed')`);
+    return this.write(() => purge.run(before).changes);
   }
 
   async hasClaimableEvents(): Promise<boolean> {
@@ -321,7 +369,7 @@ export class SqliteStore implements Store {
       hook.last_run,
       hook.run_count,
     ];
-    this.db.transaction(() => {
+    await this.write(() => {
       const exists = this.stmt('SELECT 1 FROM hooks WHERE name = ?').get(hook.name) !== undefined;
       if (exists && !options.replace) {
         throw new HookflowError('HF_ERR_CONFLICT', `a hook named "${hook.name}" already exists`, {
@@ -342,7 +390,7 @@ export class SqliteStore implements Store {
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(values);
       }
       this.bumpHooksRevision();
-    }).immediate();
+    });
   }
 
   private bumpHooksRevision(): void {
@@ -367,19 +415,19 @@ export class SqliteStore implements Store {
   }
 
   async setHookEnabled(name: string, enabled: boolean): Promise<boolean> {
-    return this.db.transaction(() => {
+    return this.write(() => {
       const changed = this.stmt('UPDATE hooks SET enabled = ?, updated_at = ? WHERE name = ?').run(enabled ? 1 : 0, Date.now(), name).changes;
       if (changed) this.bumpHooksRevision();
       return changed === 1;
-    }).immediate();
+    });
   }
 
   async deleteHook(name: string): Promise<boolean> {
-    return this.db.transaction(() => {
+    return this.write(() => {
       const changed = this.stmt('DELETE FROM hooks WHERE name = ?').run(name).changes;
       if (changed) this.bumpHooksRevision();
       return changed === 1;
-    }).immediate();
+    });
   }
 
   async hooksRevision(): Promise<number> {
@@ -394,16 +442,18 @@ export class SqliteStore implements Store {
   }
 
   async stateSet(key: string, value: JsonValue): Promise<void> {
-    this.stmt(`INSERT INTO state (key, value, updated_at) VALUES (?, ?, ?)
-      ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`).run(key, JSON.stringify(value), Date.now());
+    const upsert = this.stmt(`INSERT INTO state (key, value, updated_at) VALUES (?, ?, ?)
+      ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`);
+    await this.write(() => upsert.run(key, JSON.stringify(value), Date.now()));
   }
 
   async stateDelete(key: string): Promise<boolean> {
-    return this.stmt('DELETE FROM state WHERE key = ?').run(key).changes === 1;
+    const remove = this.stmt('DELETE FROM state WHERE key = ?');
+    return this.write(() => remove.run(key).changes === 1);
   }
 
   async stateIncrement(key: string, by: number): Promise<number> {
-    return this.db.transaction(() => {
+    return this.write(() => {
       const row = this.stmt('SELECT value FROM state WHERE key = ?').get(key) as Row | undefined;
       const current = row ? (JSON.parse(String(row.value)) as JsonValue) : 0;
       if (typeof current !== 'number') {
@@ -415,7 +465,7 @@ export class SqliteStore implements Store {
       this.stmt(`INSERT INTO state (key, value, updated_at) VALUES (?, ?, ?)
         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`).run(key, JSON.stringify(next), Date.now());
       return next;
-    }).immediate();
+    });
   }
 
   async stateList(prefix?: string): Promise<Array<{ key: string; value: JsonValue; updated_at: number }>> {
@@ -429,8 +479,9 @@ export class SqliteStore implements Store {
 
   async secretPut(name: string, ciphertext: string): Promise<void> {
     const now = Date.now();
-    this.stmt(`INSERT INTO secrets (name, ciphertext, created_at, updated_at) VALUES (?, ?, ?, ?)
-      ON CONFLICT (name) DO UPDATE SET ciphertext = excluded.ciphertext, updated_at = excluded.updated_at`).run(name, ciphertext, now, now);
+    const upsert = this.stmt(`INSERT INTO secrets (name, ciphertext, created_at, updated_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (name) DO UPDATE SET ciphertext = excluded.ciphertext, updated_at = excluded.updated_at`);
+    await this.write(() => upsert.run(name, ciphertext, now, now));
   }
 
   async secretGet(name: string): Promise<string | null> {
@@ -447,30 +498,26 @@ export class SqliteStore implements Store {
   }
 
   async secretDelete(name: string): Promise<boolean> {
-    return this.stmt('DELETE FROM secrets WHERE name = ?').run(name).changes === 1;
+    const remove = this.stmt('DELETE FROM secrets WHERE name = ?');
+    return this.write(() => remove.run(name).changes === 1);
   }
 
   // ── processes ─────────────────────────────────────────────────────────────────────────────
 
   async registerProcess(info: ProcessInfo): Promise<void> {
-    this.stmt(`INSERT INTO processes (id, kind, host, pid, started_at, heartbeat_at, info) VALUES (?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, info = excluded.info`).run(
-      info.id,
-      info.kind,
-      info.host,
-      info.pid,
-      info.started_at,
-      info.heartbeat_at,
-      JSON.stringify(info.info),
-    );
+    const upsert = this.stmt(`INSERT INTO processes (id, kind, host, pid, started_at, heartbeat_at, info) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, info = excluded.info`);
+    await this.write(() => upsert.run(info.id, info.kind, info.host, info.pid, info.started_at, info.heartbeat_at, JSON.stringify(info.info)));
   }
 
   async heartbeatProcess(id: string): Promise<void> {
-    this.stmt('UPDATE processes SET heartbeat_at = ? WHERE id = ?').run(Date.now(), id);
+    const beat = this.stmt('UPDATE processes SET heartbeat_at = ? WHERE id = ?');
+    await this.write(() => beat.run(Date.now(), id));
   }
 
   async removeProcess(id: string): Promise<void> {
-    this.stmt('DELETE FROM processes WHERE id = ?').run(id);
+    const remove = this.stmt('DELETE FROM processes WHERE id = ?');
+    await this.write(() => remove.run(id));
   }
 
   async listLiveProcesses(kind: string, maxAgeMs: number): Promise<ProcessInfo[]> {
