@@ -1,0 +1,1 @@
+export { JsRuntime, type JsRuntimeOptions } from './runtime.js';
