@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { resolvePaths } from '../config.js';
+import { Engine, type EngineOptions } from '../engine.js';
+import { colorEnabled, Output, type TextSink } from './output.js';
+import { maxEventBytes } from './parse.js';
+
+/** The process around a command, injectable so tests run commands in-process. */
+export interface CliIo {
+  stdout: TextSink;
+  stderr: TextSink;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
+  env: NodeJS.ProcessEnv;
+  /** Whether stdout is a terminal (colour, prompts). */
+  isTTY: boolean;
+  /** Aborting it stops `serve` as SIGTERM would (tests); the binary relies on the real signals. */
+  shutdown?: AbortSignal;
+}
+
+/** Options every command accepts (`hookflow --home DIR events list`, or after the command). */
+export interface GlobalOptions {
+  home?: string;
+  store?: string;
+  json?: boolean;
+  maxEventBytes?: number;
+}
+
+/** This package's root folder (for `--examples` and the version). */
+export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+let version: string | undefined;
+export function packageVersion(): string {
+  version ??= (JSON.parse(readFileSync(resolve(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  return version;
+}
+
+/** One run of the CLI: its streams, and the exit code a command may set without throwing. */
+export class CliSession {
+  exitCode = 0;
+
+  constructor(readonly io: CliIo) {}
+
+  globals(command: Command): GlobalOptions {
+    return command.optsWithGlobals<GlobalOptions>();
+  }
+
+  output(command: Command): Output {
+    const { json } = this.globals(command);
+    return new Output(this.io.stdout, this.io.stderr, json === true, colorEnabled(this.io.isTTY, this.io.env));
+  }
+
+  /** The engine options the global flags and the environment give. */
+  engineOptions(command: Command, extra: Partial<EngineOptions> = {}): EngineOptions {
+    const globals = this.globals(command);
+    const { home, storeUrl } = resolvePaths({ home: globals.home, store: globals.store }, this.io.env);
+    return { home, storeUrl, maxEventBytes: maxEventBytes(globals.maxEventBytes, this.io.env), ...extra };
+  }
+
+  /** Opens the engine on the local store, runs `body`, and always closes the engine again. */
+  async withEngine(command: Command, body: (engine: Engine, out: Output) => Promise<void>, extra: Partial<EngineOptions> = {}): Promise<void> {
+    const out = this.output(command);
+    const engine = await Engine.open(this.engineOptions(command, extra));
+    // A dispatcher error (a failed write of a follow-up event) must not crash the command.
+    engine.dispatcher.on('error', (error: unknown) => out.warn(`dispatcher: ${error instanceof Error ? error.message : String(error)}`));
+    let failed = false;
+    try {
+      await body(engine, out);
+    } catch (error) {
+      failed = true;
+      throw error;
+    } finally {
+      await engine.close().catch((error: unknown) => {
+        if (!failed) throw error;
+      });
+    }
+  }
+
+  /** All of standard input as text (piped secrets, `--data @-`). */
+  async readStdin(): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of this.io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+    return Buffer.concat(chunks).toString('utf8');
+  }
+}

@@ -1,0 +1,271 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { HookOverrides, HookTestResult } from '../hooks/service.js';
+import type { HookRecord, RetryPolicy } from '../hooks/model.js';
+import type { CliSession } from './context.js';
+import {
+  compactJson,
+  eventJson,
+  executionJson,
+  formatDuration,
+  formatSuccess,
+  formatTime,
+  hookJson,
+  truncate,
+  type Output,
+} from './output.js';
+import { collect, duration, nonNegativeInt, positiveInt, readEventData, UsageError } from './parse.js';
+
+interface AddFlags {
+  name?: string;
+  event?: string[];
+  stack?: string;
+  description?: string;
+  filter?: string;
+  timeout?: number;
+  memory?: number;
+  disabled?: boolean;
+  command?: string[];
+  cwd?: string;
+  retries?: number;
+  retryBackoff?: number;
+  replace?: boolean;
+}
+
+/** `hookflow hook …`: add, list, get, enable, disable, remove, history, test. */
+export function registerHookCommands(program: Command, session: CliSession): void {
+  const hook = program.command('hook').description('manage hooks: what runs when an event matches');
+
+  hook
+    .command('add')
+    .description('add a hook from a file (.lua, .js/.ts, .yaml), or a commands hook from --command flags')
+    .argument('[file]', 'hook file; its own metadata (name, events, stack…) is used unless a flag overrides it')
+    .option('--name <name>', 'hook name (default: from the file)')
+    .option('--event <type>', 'event type or pattern to react to (task.failed, task.*, *); repeat for several', collect)
+    .option('--stack <stack>', 'only react to events of this stack')
+    .option('--description <text>', 'what the hook is for')
+    .option('--filter <expr>', 'only react when this expression over the event holds (data.task.exit_code != 0)')
+    .option('--timeout <duration>', 'stop a run after this long (30s, 2m; a bare number is seconds)', duration)
+    .option('--memory <mb>', 'memory limit of a Lua or JS run, in MiB', positiveInt)
+    .option('--disabled', 'add the hook disabled')
+    .option('--command <cmd>', 'a shell command of a commands hook; repeat for several, run in order', collect)
+    .option('--cwd <dir>', 'working directory of a commands hook (default: the hookflow home)')
+    .option('--retries <n>', 'retry a failed run this many times', nonNegativeInt)
+    .option('--retry-backoff <duration>', 'wait before the first retry (doubles each time)', duration)
+    .option('--replace', 'replace a hook of the same name')
+    .action(async (file: string | undefined, flags: AddFlags, command: Command) => {
+      if (file !== undefined && flags.command) {
+        throw new UsageError('give a hook FILE or --command, not both', 'a .yaml file lists its commands itself');
+      }
+      if (file === undefined && !flags.command) {
+        throw new UsageError('nothing to add', 'give a hook FILE (.lua, .js, .ts, .yaml), or --name N --event TYPE --command CMD for a commands hook');
+      }
+      if (file === undefined && !flags.name) {
+        throw new UsageError('a commands hook defined by flags needs --name', 'e.g. hookflow hook add --name notify --event task.failed --command "echo failed"');
+      }
+      const overrides = overridesFrom(flags);
+      await session.withEngine(command, async (engine, out) => {
+        const saved =
+          file === undefined
+            ? await engine.hooks.addCommands({ ...overrides, commands: flags.command ?? [] }, { replace: flags.replace })
+            : await engine.hooks.addFromFile(file, overrides, { replace: flags.replace });
+        for (const warning of saved.warnings) out.warn(warning);
+        if (out.json) return out.data(hookJson(saved.hook));
+        out.line(`${flags.replace ? 'saved' : 'added'} hook ${out.colors.bold(saved.hook.name)}`);
+        out.line();
+        printHook(out, saved.hook);
+      });
+    });
+
+  hook
+    .command('list')
+    .description('list hooks')
+    .option('--stack <stack>', 'only hooks of this stack')
+    .action(async (flags: { stack?: string }, command: Command) => {
+      await session.withEngine(command, async (engine, out) => {
+        const hooks = await engine.hooks.list(flags.stack);
+        if (out.json) return out.data(hooks.map(hookJson));
+        if (hooks.length === 0) {
+          out.line(flags.stack ? `no hooks in stack ${flags.stack}` : 'no hooks yet: add one with `hookflow hook add FILE`');
+          return;
+        }
+        out.table(
+          ['Name', 'Events', 'Stack', 'Runtime', 'Enabled', 'Runs', 'Last Run'],
+          hooks.map((h) => [h.name, h.events.join(', '), h.stack ?? '-', h.runtime, h.enabled ? '✅' : '⏸', h.run_count, formatTime(h.last_run)]),
+        );
+      });
+    });
+
+  hook
+    .command('get')
+    .description('show one hook')
+    .argument('<name>', 'hook name')
+    .action(async (name: string, _flags: unknown, command: Command) => {
+      await session.withEngine(command, async (engine, out) => {
+        const found = await engine.hooks.get(name);
+        if (out.json) return out.data(hookJson(found));
+        printHook(out, found);
+      });
+    });
+
+  for (const [verb, enabled] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
+    hook
+      .command(verb)
+      .description(enabled ? 'enable a hook: it runs on matching events again' : 'disable a hook: it stays defined but does not run')
+      .argument('<name>', 'hook name')
+      .action(async (name: string, _flags: unknown, command: Command) => {
+        await session.withEngine(command, async (engine, out) => {
+          const updated = await engine.hooks.setEnabled(name, enabled);
+          if (out.json) return out.data(hookJson(updated));
+          out.line(`${enabled ? '✅ enabled' : '⏸ disabled'} hook ${updated.name}`);
+        });
+      });
+  }
+
+  hook
+    .command('remove')
+    .description('remove a hook (its execution history stays with the events)')
+    .argument('<name>', 'hook name')
+    .action(async (name: string, _flags: unknown, command: Command) => {
+      await session.withEngine(command, async (engine, out) => {
+        await engine.hooks.remove(name);
+        if (out.json) return out.data({ removed: name });
+        out.line(`removed hook ${name}`);
+      });
+    });
+
+  hook
+    .command('history')
+    .description("a hook's executions, newest first")
+    .argument('<name>', 'hook name')
+    .option('--limit <n>', 'how many executions', positiveInt, 20)
+    .option('--only-failed', 'only failed executions')
+    .action(async (name: string, flags: { limit: number; onlyFailed?: boolean }, command: Command) => {
+      await session.withEngine(command, async (engine, out) => {
+        const executions = await engine.hooks.history(name, { limit: flags.limit, onlyFailed: flags.onlyFailed === true });
+        if (out.json) return out.data(executions.map((execution) => executionJson(execution, true)));
+        if (executions.length === 0) {
+          out.line(flags.onlyFailed ? `no failed executions of hook ${name}` : `hook ${name} has not run yet`);
+          return;
+        }
+        out.table(
+          ['Event', 'Status', 'Duration', 'Executed At', 'Attempt', 'Output', 'Error'],
+          executions.map((execution) => [
+            execution.event_id,
+            formatSuccess(execution.success),
+            formatDuration(execution.duration_ms),
+            formatTime(execution.executed_at),
+            execution.attempt,
+            truncate(execution.output, 40),
+            truncate(execution.error ?? '', 40),
+          ]),
+        );
+      });
+    });
+
+  hook
+    .command('test')
+    .description('run a hook once on a synthetic event and show the result; records nothing')
+    .argument('<name>', 'hook name')
+    .option('--data <json>', 'event data: JSON, or @FILE (@- reads standard input)')
+    .option('--type <type>', "event type (default: the hook's first exact type)")
+    .option('--stack <stack>', "event stack (default: the hook's stack)")
+    .action(async (name: string, flags: { data?: string; type?: string; stack?: string }, command: Command) => {
+      await session.withEngine(command, async (engine, out) => {
+        const data = await readEventData(flags.data, engine.dispatcher.maxEventBytes, () => session.readStdin());
+        const tested = await engine.hooks.test(name, { data, type: flags.type, stack: flags.stack });
+        if (!tested.result.success) session.exitCode = 1;
+        if (out.json) return out.data({ ...tested, event: eventJson(tested.event) });
+        printTestResult(out, tested);
+      });
+    });
+}
+
+function overridesFrom(flags: AddFlags): HookOverrides {
+  const retry: Partial<RetryPolicy> = {};
+  if (flags.retries !== undefined) retry.max_attempts = flags.retries + 1;
+  if (flags.retryBackoff !== undefined) retry.backoff_ms = flags.retryBackoff;
+  return {
+    name: flags.name,
+    events: flags.event,
+    stack: flags.stack,
+    description: flags.description,
+    filter: flags.filter,
+    timeout_ms: flags.timeout,
+    memory_mb: flags.memory,
+    enabled: flags.disabled ? false : undefined,
+    cwd: flags.cwd === undefined ? undefined : resolve(flags.cwd),
+    retry: Object.keys(retry).length > 0 ? retry : undefined,
+  };
+}
+
+function printHook(out: Output, hook: HookRecord): void {
+  const fields: Array<[string, string]> = [
+    ['Hook', hook.name],
+    ['Description', hook.description || '-'],
+    ['Events', hook.events.join(', ')],
+    ['Stack', hook.stack ?? '- (any stack)'],
+    ['Filter', hook.filter ?? '-'],
+    ['Runtime', hook.runtime],
+    ['Source', hook.source ?? '- (defined by flags)'],
+  ];
+  if (hook.runtime === 'commands') fields.push(['Cwd', hook.cwd ?? '- (the hookflow home)']);
+  fields.push(
+    ['Timeout', formatDuration(hook.timeout_ms)],
+    ...(hook.runtime === 'commands' ? [] : [['Memory', `${hook.memory_mb} MiB`] as [string, string]]),
+    [
+      'Retry',
+      hook.retry.max_attempts > 1
+        ? `${hook.retry.max_attempts - 1} time(s), first after ${formatDuration(hook.retry.backoff_ms)}, ×${hook.retry.backoff_multiplier} each`
+        : 'no',
+    ],
+    ['Enabled', hook.enabled ? '✅ yes' : '⏸ no'],
+    ['Runs', String(hook.run_count)],
+    ['Last run', formatTime(hook.last_run)],
+    ['Created', formatTime(hook.created_at)],
+    ['Updated', formatTime(hook.updated_at)],
+  );
+  out.fields(fields);
+  if (hook.commands) {
+    out.line(out.colors.bold('Commands:'));
+    for (const line of hook.commands) out.line(`  ${line}`);
+  }
+}
+
+function printTestResult(out: Output, tested: HookTestResult): void {
+  const { result, event, dry_run: dryRun } = tested;
+  out.fields([
+    ['Hook', tested.hook],
+    ['Event', `${event.type}${event.stack ? ` [${event.stack}]` : ''} (synthetic ${event.id})`],
+    ['Result', formatSuccess(result.success)],
+    ['Duration', formatDuration(tested.duration_ms)],
+  ]);
+  if (result.output) {
+    out.line(out.colors.bold('Output:'));
+    out.line(indent(result.output));
+  }
+  if (result.error) {
+    out.line(out.colors.bold('Error:'));
+    out.line(out.colors.red(indent(result.error)));
+  }
+  if (dryRun.dispatched.length > 0) {
+    out.line(out.colors.bold('Would dispatch (not published):'));
+    for (const event of dryRun.dispatched) out.line(`  ${event.type}${event.stack ? ` [${event.stack}]` : ''} ${compactJson(event.data)}`);
+  }
+  if (dryRun.state.length > 0) {
+    out.line(out.colors.bold('Would write state (not written):'));
+    for (const write of dryRun.state) out.line(`  ${write.op} ${write.key}${write.value === undefined ? '' : ` = ${compactJson(write.value)}`}`);
+  }
+  if (dryRun.dispatched.length === 0 && dryRun.state.length === 0) out.line(out.colors.dim('(no events dispatched, no state written)'));
+}
+
+function indent(text: string): string {
+  return text
+    .replace(/\n+$/, '')
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
+}

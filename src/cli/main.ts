@@ -1,0 +1,67 @@
+import { Command, CommanderError } from 'commander';
+import pc from 'picocolors';
+import { isHookflowError } from '../errors.js';
+import { CliSession, packageVersion, type CliIo } from './context.js';
+import { registerEventCommands } from './events.js';
+import { registerHookCommands } from './hooks.js';
+import { colorEnabled, Output } from './output.js';
+import { positiveInt, UsageError } from './parse.js';
+import { registerSecretCommands } from './secrets.js';
+import { registerServeCommands } from './serve.js';
+import { registerStateCommands } from './state.js';
+
+export type { CliIo } from './context.js';
+
+/** Exit codes: 0 success, 1 a failure (an error, a failed hook or event), 2 a usage error. */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** The `hookflow` program: every command group wired to one session. */
+export function buildProgram(session: CliSession): Command {
+  const { io } = session;
+  const colors = pc.createColors(colorEnabled(io.isTTY, io.env));
+  const program = new Command('hookflow')
+    .description('Event-driven automation: durable events, and hooks in Lua, JS/TS and shell that react to them')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help for a command')
+    .option('--home <dir>', 'hookflow home: hooks/, secret.key, the SQLite store (env HOOKFLOW_HOME, default ./.hookflow)')
+    .option('--store <url>', 'store URL: sqlite:PATH or postgres://user:password@host/db (env HOOKFLOW_STORE)')
+    .option('--json', 'print JSON for scripts instead of tables')
+    .option('--max-event-bytes <n>', 'largest event data accepted, in bytes (env HOOKFLOW_MAX_EVENT_BYTES, default 1 MiB)', positiveInt)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) => write(colors.red(text)),
+    })
+    .showHelpAfterError('(run with --help for usage)');
+  registerHookCommands(program, session);
+  registerEventCommands(program, session);
+  registerSecretCommands(program, session);
+  registerStateCommands(program, session);
+  registerServeCommands(program, session);
+  return program;
+}
+
+/** Runs one `hookflow` command line; resolves with its exit code. Never throws. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const session = new CliSession(io);
+  const out = new Output(io.stdout, io.stderr, false, colorEnabled(io.isTTY, io.env));
+  try {
+    await buildProgram(session).parseAsync(argv, { from: 'user' });
+    return session.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander has printed its message (or the help/version) already.
+      return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    if (error instanceof UsageError) {
+      out.error(error.hint ? `${error.message}: ${error.hint}` : error.message);
+      return EXIT_USAGE;
+    }
+    out.error(isHookflowError(error) ? error.describe() : error instanceof Error ? error.message : String(error));
+    if (io.env.HOOKFLOW_DEBUG === '1' && error instanceof Error && error.stack) io.stderr.write(error.stack + '\n');
+    return EXIT_FAILURE;
+  }
+}

@@ -1,0 +1,156 @@
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
+import { Engine } from '../engine.js';
+import { errorMessage } from '../errors.js';
+import type { ProcessedEvent } from '../events/dispatcher.js';
+import type { SavedHook } from '../hooks/service.js';
+import { PACKAGE_ROOT, packageVersion, type CliSession } from './context.js';
+import { eventJson, executionJson, formatDuration, formatProcessedLine, type Output } from './output.js';
+import { duration, maskStoreUrl, positiveInt } from './parse.js';
+
+interface ServeFlags {
+  concurrency?: number;
+  lease?: number;
+  poll?: number;
+  examples?: boolean;
+  quiet?: boolean;
+  shutdownTimeout: number;
+}
+
+/** `hookflow serve` (run the dispatcher until a signal) and `hookflow drain` (process the backlog, then exit). */
+export function registerServeCommands(program: Command, session: CliSession): void {
+  program
+    .command('serve')
+    .description('run the dispatcher: load the hooks folder, process events until SIGINT/SIGTERM')
+    .option('--concurrency <n>', 'events processed at once (default 100)', positiveInt)
+    .option('--lease <duration>', 'claim lease: the events of a server that died come back after it (default 30s)', duration)
+    .option('--poll <duration>', 'fallback poll for events from other processes (default 250ms SQLite, 2s PostgreSQL)', duration)
+    .option('--examples', "also load this package's examples/hooks")
+    .option('--quiet', 'do not print a line per processed event')
+    .addOption(new Option('--shutdown-timeout <duration>', 'on a signal, wait this long for running hooks').argParser(duration).default(10_000, '10s'))
+    .action(async (flags: ServeFlags, command: Command) => {
+      const out = session.output(command);
+      // With --json, stdout carries one JSON line per processed event; everything else goes to stderr.
+      const say = (text: string) => (out.json ? out.note(text) : out.line(text));
+      const engine = await Engine.open(session.engineOptions(command, { concurrency: flags.concurrency, leaseMs: flags.lease, pollMs: flags.poll }));
+      const { dispatcher } = engine;
+      dispatcher.on('error', (error: unknown) => out.error(`dispatcher: ${errorMessage(error)}`));
+      const signals = new SignalWaiter(session.io.shutdown);
+      try {
+        say(`${out.colors.bold('hookflow')} ${packageVersion()}`);
+        say(`  store        ${maskStoreUrl(engine.options.storeUrl)}`);
+        say(`  home         ${engine.options.home}`);
+        say(`  concurrency  ${dispatcher.concurrency} (lease ${formatDuration(dispatcher.leaseMs)}, poll ${formatDuration(dispatcher.pollMs)})`);
+        await loadHooks(out, say, 'hooks folder', () => engine.hooks.loadDirectory(), join(engine.options.home, 'hooks'));
+        if (flags.examples) {
+          const folder = join(PACKAGE_ROOT, 'examples', 'hooks');
+          await loadHooks(out, say, 'examples', () => engine.hooks.loadDirectory(folder), folder);
+        }
+        if (!flags.quiet) {
+          dispatcher.on('processed', ({ event, executions }: ProcessedEvent) => {
+            if (out.json) out.line(JSON.stringify({ ...eventJson(event), executions: executions.map((execution) => executionJson(execution)) }));
+            else out.line(formatProcessedLine(out.colors, event, executions));
+          });
+        }
+        await dispatcher.start();
+        const facts = { host: hostname(), pid: process.pid, version: packageVersion() };
+        await engine.events.dispatch({ type: 'system.startup', data: facts, source: 'hookflow' });
+        say(out.colors.green('ready: processing events (Ctrl-C to stop)'));
+
+        // The dispatcher's timers do not keep the process alive (they are unref'd): this does, until a signal.
+        const keepAlive = setInterval(() => undefined, 1 << 30);
+        const signal = await signals.next().finally(() => clearInterval(keepAlive));
+        say(`${signal}: stopping (waiting up to ${formatDuration(flags.shutdownTimeout)} for running hooks)`);
+        await engine.events.dispatch({ type: 'system.shutdown', data: { ...facts, signal }, source: 'hookflow' }).catch((error: unknown) => {
+          out.error(`could not publish system.shutdown: ${errorMessage(error)}`);
+        });
+        const stopped = await Promise.race([engine.close(flags.shutdownTimeout).then(() => 'stopped' as const), signals.next()]);
+        if (stopped !== 'stopped') {
+          out.error('forced stop: events still running go back to pending when their lease expires');
+          session.exitCode = 1;
+          return;
+        }
+        say('stopped');
+      } catch (error) {
+        await engine.close(flags.shutdownTimeout).catch(() => undefined);
+        throw error;
+      } finally {
+        signals.dispose();
+      }
+    });
+
+  program
+    .command('drain')
+    .description('process every pending event, then exit')
+    .option('--concurrency <n>', 'events processed at once (default 100)', positiveInt)
+    .action(async (flags: { concurrency?: number }, command: Command) => {
+      await session.withEngine(
+        command,
+        async (engine, out) => {
+          let failed = 0;
+          engine.dispatcher.on('processed', ({ event }: ProcessedEvent) => {
+            if (event.status === 'failed') failed += 1;
+          });
+          await engine.dispatcher.start();
+          const processed = await engine.dispatcher.drain();
+          if (out.json) return out.data({ processed, failed });
+          out.line(`processed ${processed} event${processed === 1 ? '' : 's'}${failed > 0 ? ` (${failed} failed)` : ''}`);
+        },
+        { concurrency: flags.concurrency },
+      );
+    });
+}
+
+async function loadHooks(
+  out: Output,
+  say: (text: string) => void,
+  what: string,
+  load: () => Promise<{ loaded: SavedHook[]; errors: Array<{ file: string; error: string }> }>,
+  folder: string,
+): Promise<void> {
+  const { loaded, errors } = await load();
+  say(`  ${what.padEnd(12)} ${folder} (${loaded.length} loaded${errors.length > 0 ? `, ${errors.length} failed` : ''})`);
+  for (const { hook, warnings } of loaded) {
+    say(`    ${hook.enabled ? '✅' : '⏸'} ${hook.name} (${hook.runtime}) on ${hook.events.join(', ')}${hook.stack ? ` [${hook.stack}]` : ''}`);
+    for (const warning of warnings) out.warn(`${hook.name}: ${warning}`);
+  }
+  // Most errors name their file already (file:line:column); name it for those that do not.
+  for (const { file, error } of errors) out.error(error.includes(file) ? error : `${file}: ${error}`);
+}
+
+/**
+ * SIGINT/SIGTERM (and `io.shutdown` for tests), queued so none is lost while start-up is still
+ * running: the first one stops the server, a second one forces the stop.
+ */
+class SignalWaiter {
+  private readonly received: string[] = [];
+  private waiting: Array<(signal: string) => void> = [];
+  private readonly onSignal = (signal: NodeJS.Signals) => this.fire(signal);
+  private readonly onAbort = () => this.fire('shutdown');
+
+  constructor(private readonly abort?: AbortSignal) {
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+    if (abort?.aborted) this.received.push('shutdown');
+    else abort?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  next(): Promise<string> {
+    const queued = this.received.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private fire(signal: string): void {
+    const resolve = this.waiting.shift();
+    if (resolve) resolve(signal);
+    else this.received.push(signal);
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+    this.abort?.removeEventListener('abort', this.onAbort);
+  }
+}
