@@ -17,6 +17,8 @@ export interface EngineOptions {
   maxEventBytes?: number;
   /** Environment variables Lua's env module may read; null means all. */
   envAllowlist?: string[] | null;
+  /** The environment to read settings from (HOOKFLOW_SECRET_KEY, HOOKFLOW_SQLITE_SYNC); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Creates each runtime on first use, so commands that run no hook start no worker threads. */
@@ -74,8 +76,9 @@ export class Engine {
 
   static async open(options: EngineOptions): Promise<Engine> {
     await import('./hooks/runtimes/index.js');
-    const store = await openStore(options.storeUrl);
-    const secretBox = SecretBox.fromEnvironment(options.home);
+    const env = options.env ?? process.env;
+    const store = await openStore(options.storeUrl, env);
+    const secretBox = SecretBox.fromEnvironment(options.home, env);
     const runtimes = new LazyRuntimes(options);
     const dispatcher = new Dispatcher({
       store,

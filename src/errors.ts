@@ -40,10 +40,9 @@ export class HookflowError extends Error {
 
   /** The message with its place and hint, as a person should read it. */
   describe(): string {
-    const parts = [this.message];
-    if (this.details.where) parts.push(`(at ${this.details.where})`);
-    if (this.details.hint) parts.push(`: ${this.details.hint}`);
-    return parts.join(' ');
+    const where = this.details.where ? ` (at ${this.details.where})` : '';
+    const hint = this.details.hint ? `: ${this.details.hint}` : '';
+    return `${this.message}${where}${hint}`;
   }
 }
 

@@ -1,5 +1,5 @@
 // A TypeScript hook: runs off the main thread, with the same modules as Lua through ctx.
-import { defineHook } from '../../src/hooks/define.js';
+import { defineHook } from 'hookflow';
 
 export default defineHook({
   name: 'audit',

@@ -55,7 +55,7 @@ export class CliSession {
   engineOptions(command: Command, extra: Partial<EngineOptions> = {}): EngineOptions {
     const globals = this.globals(command);
     const { home, storeUrl } = resolvePaths({ home: globals.home, store: globals.store }, this.io.env);
-    return { home, storeUrl, maxEventBytes: maxEventBytes(globals.maxEventBytes, this.io.env), ...extra };
+    return { home, storeUrl, env: this.io.env, maxEventBytes: maxEventBytes(globals.maxEventBytes, this.io.env), ...extra };
   }
 
   /** Opens the engine on the local store, runs `body`, and always closes the engine again. */

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { NewEvent } from '../events/model.js';
+import { eventTypes } from '../events/service.js';
 import type { CliSession } from './context.js';
 import {
   eventJson,
@@ -180,15 +181,15 @@ export function registerEventCommands(program: Command, session: CliSession): vo
     .description('the catalogue of known event types')
     .option('--category <category>', 'only this category (task, agent, system, …)')
     .action(async (flags: { category?: string }, command: Command) => {
-      await session.withEngine(command, async (engine, out) => {
-        const types = engine.events.types(flags.category);
-        if (out.json) return out.data(types);
-        out.table(
-          ['Type', 'Category', 'Description', 'Data'],
-          types.map((info) => [info.type, info.category, info.description, info.data]),
-          [null, null, 42, 52],
-        );
-        out.note(`${types.length} types; hooks may also use custom types`);
-      });
+      // The catalogue needs no store: this command creates no files.
+      const out = session.output(command);
+      const types = eventTypes(flags.category);
+      if (out.json) return out.data(types);
+      out.table(
+        ['Type', 'Category', 'Description', 'Data'],
+        types.map((info) => [info.type, info.category, info.description, info.data]),
+        [null, null, 42, 52],
+      );
+      out.note(`${types.length} types; hooks may also use custom types`);
     });
 }

@@ -199,6 +199,10 @@ export class Dispatcher extends EventEmitter {
    */
   async stop(deadlineMs = 10_000): Promise<void> {
     if (this.stateValue !== 'running') {
+      // Never started (publish only, or processOne): still let its own work reach the store.
+      await Promise.race([this.drained(), sleep(deadlineMs)]);
+      await this.inserts.idle();
+      await this.completions.idle();
       this.stateValue = 'stopped';
       return;
     }

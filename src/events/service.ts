@@ -132,9 +132,14 @@ export class EventService {
   }
 
   types(category?: string): EventTypeInfo[] {
-    if (category && !eventCategories().includes(category)) {
-      throw new HookflowError('HF_ERR_INVALID_ARGUMENT', `no event category "${category}"`, { hint: `use one of ${eventCategories().join(', ')}` });
-    }
-    return listEventTypes(category);
+    return eventTypes(category);
   }
+}
+
+/** The catalogue, optionally one category; an unknown category is an error naming the known ones. */
+export function eventTypes(category?: string): EventTypeInfo[] {
+  if (category && !eventCategories().includes(category)) {
+    throw new HookflowError('HF_ERR_INVALID_ARGUMENT', `no event category "${category}"`, { hint: `use one of ${eventCategories().join(', ')}` });
+  }
+  return listEventTypes(category);
 }

@@ -5,6 +5,7 @@ import { newId } from '../events/ids.js';
 import type { EventRecord, HookExecutionRecord, JsonObject } from '../events/model.js';
 import type { RuntimeProvider } from '../events/dispatcher.js';
 import type { SecretBox } from '../secrets/crypto.js';
+import { nearest } from '../events/suggest.js';
 import type { Store } from '../store/store.js';
 import { buildHook, nameFromFile, runtimeForFile, type HookInput } from './definition.js';
 import { createDryRunHost, type DryRunRecord } from './host.js';
@@ -172,7 +173,7 @@ export class HookService {
 }
 
 function notFound(name: string, names: string[]): HookflowError {
-  const near = names.find((candidate) => candidate.toLowerCase() === name.toLowerCase() || candidate.includes(name) || name.includes(candidate));
+  const near = nearest(name, names) ?? names.find((candidate) => candidate.includes(name) || name.includes(candidate));
   return new HookflowError('HF_ERR_NOT_FOUND', `no hook named "${name}"`, {
     hint: near ? `did you mean ${near}?` : 'see `hookflow hook list`',
   });

@@ -6,7 +6,7 @@ import type { Store } from './store.js';
  * Opens the store named by a URL: `sqlite:PATH` (or a bare path ending in .db), `postgres://…` /
  * `postgresql://…`. The PostgreSQL driver is only loaded when asked for.
  */
-export async function openStore(url: string): Promise<Store> {
+export async function openStore(url: string, env: NodeJS.ProcessEnv = process.env): Promise<Store> {
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const { PostgresStore } = await import('./postgres/index.js');
     return PostgresStore.open(url);
@@ -18,6 +18,6 @@ export async function openStore(url: string): Promise<Store> {
     });
   }
   const { SqliteStore } = await import('./sqlite/index.js');
-  const synchronous = process.env.HOOKFLOW_SQLITE_SYNC === 'normal' ? 'normal' : 'full';
+  const synchronous = env.HOOKFLOW_SQLITE_SYNC === 'normal' ? 'normal' : 'full';
   return SqliteStore.open(path === ':memory:' ? path : resolve(path), { synchronous });
 }

@@ -1,0 +1,18 @@
+/** hookflow's public API: what hook authors and embedders import from 'hookflow'. */
+export { defineHook } from './hooks/define.js';
+export type {
+  HookContext,
+  HookDefinition,
+  HookDispatchOptions,
+  HookEvent,
+  HookFunction,
+  HookHttp,
+  HookLog,
+  HookReturn,
+  HookSecrets,
+  HookState,
+} from './hooks/define.js';
+export { Engine, type EngineOptions } from './engine.js';
+export { HookflowError, type HookflowErrorCode } from './errors.js';
+export type { EventRecord, EventStatus, HookExecutionRecord, JsonObject, JsonValue, NewEvent } from './events/model.js';
+export type { HookRecord } from './hooks/model.js';
