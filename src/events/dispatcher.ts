@@ -21,6 +21,12 @@ export interface DispatcherOptions {
   host: (dispatcher: Dispatcher) => HookHost;
   /** Events processed at once by this process. */
   concurrency?: number;
+  /**
+   * Claimed events waiting for a slot (a local queue, as graphile-worker has): claims are made in
+   * batches this large instead of one slot's worth at a time, and new events are claimed at insert
+   * while it has room. Leases cover them like running ones.
+   */
+  prefetch?: number;
   /** How long a claim lasts without renewal; a dead owner's events come back after this. */
   leaseMs?: number;
   /** Fallback poll for events published by other processes and for expired leases. */
@@ -48,6 +54,7 @@ export type DispatcherState = 'idle' | 'running' | 'stopping' | 'stopped';
 export class Dispatcher extends EventEmitter {
   readonly owner: string;
   readonly concurrency: number;
+  readonly prefetch: number;
   readonly leaseMs: number;
   readonly pollMs: number;
   readonly maxEventBytes: number;
@@ -60,9 +67,16 @@ export class Dispatcher extends EventEmitter {
   private index = new HookIndex([]);
   private revision = -1;
   private revisionCheckedAt = 0;
+  /** Events whose hooks are running. */
   private inFlight = 0;
-  /** Slots promised to events claimed at insert whose batch is still being written. */
+  /** Claimed events waiting for a slot, oldest first. */
+  private readonly queue: EventRecord[] = [];
+  /** Room promised to events claimed at insert whose batch is still being written. */
   private reserved = 0;
+  /** Events whose hooks run or whose outcome is not committed yet. */
+  private settling = 0;
+  /** Aborts every running hook when a stop runs past its deadline. */
+  private readonly shutdown = new AbortController();
   /** True when the store may hold claimable events we have not claimed yet. */
   private backlog = true;
   /**
@@ -73,7 +87,8 @@ export class Dispatcher extends EventEmitter {
   private pumping = false;
   private timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => Promise<void>) | null = null;
-  private readonly running = new Map<string, AbortController>();
+  /** True when a store subscription tells us about hook changes, so claims need no revision check. */
+  private hooksWatched = false;
   private drainWaiters: Array<() => void> = [];
   private stateValue: DispatcherState = 'idle';
 
@@ -83,6 +98,7 @@ export class Dispatcher extends EventEmitter {
     this.store = options.store;
     this.runtimes = options.runtimes;
     this.concurrency = Math.max(1, options.concurrency ?? 100);
+    this.prefetch = Math.max(0, options.prefetch ?? 500);
     this.leaseMs = options.leaseMs ?? 30_000;
     this.pollMs = options.pollMs ?? (options.store.kind === 'sqlite' ? 250 : 2000);
     this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
@@ -100,6 +116,11 @@ export class Dispatcher extends EventEmitter {
   /** Events this process is running hooks for right now. */
   get active(): number {
     return this.inFlight;
+  }
+
+  /** How many more events this process may claim now: free slots plus free local queue. */
+  private room(): number {
+    return this.concurrency + this.prefetch - this.inFlight - this.queue.length - this.reserved;
   }
 
   // ── publishing ─────────────────────────────────────────────────────────────────────────────
@@ -132,7 +153,7 @@ export class Dispatcher extends EventEmitter {
       matched = this.index.match(asPending(event));
     }
     let claim: EventInsert['claim'] = null;
-    if (matched.length > 0 && this.stateValue === 'running' && !this.pendingBehind && this.inFlight + this.reserved < this.concurrency) {
+    if (matched.length > 0 && this.stateValue === 'running' && !this.pendingBehind && this.room() > 0) {
       claim = { owner: this.owner, lease_expires_at: now + this.leaseMs };
       this.reserved += 1;
     }
@@ -145,7 +166,7 @@ export class Dispatcher extends EventEmitter {
     }
     if (claim) {
       this.reserved -= 1;
-      if (inserted.created) this.startEvent(inserted.event);
+      if (inserted.created) this.enqueue([inserted.event]);
     } else if (inserted.created && matched.length > 0) {
       this.backlog = true;
       if (this.stateValue === 'running') this.pendingBehind = true;
@@ -173,10 +194,16 @@ export class Dispatcher extends EventEmitter {
       heartbeat_at: Date.now(),
       info: { concurrency: this.concurrency, lease_ms: this.leaseMs },
     });
-    this.unsubscribe = await this.store.subscribeEvents(() => {
+    this.unsubscribe = await this.store.subscribeEvents((change) => {
+      if (change === 'hooks') {
+        this.revisionCheckedAt = 0;
+        void this.refreshHooks(true).catch((error) => this.emit('error', error));
+        return;
+      }
       this.backlog = true;
       this.schedulePump();
     });
+    this.hooksWatched = this.unsubscribe !== null;
     const every = (ms: number, task: () => Promise<unknown>) => {
       // Referenced on purpose: a running dispatcher keeps its process alive until stop().
       this.timers.push(setInterval(() => void task().catch((error) => this.emit('error', error)), ms));
@@ -219,14 +246,16 @@ export class Dispatcher extends EventEmitter {
     }
     await this.inserts.idle();
     await this.completions.idle();
-    for (const controller of this.running.values()) controller.abort(new HookflowError('HF_ERR_SHUTTING_DOWN', 'hookflow is shutting down'));
+    this.shutdown.abort(new HookflowError('HF_ERR_SHUTTING_DOWN', 'hookflow is shutting down'));
+    // Queued events never started, and running ones past the deadline: both go back to pending.
+    this.queue.length = 0;
     await this.store.releaseEvents(this.owner);
     await this.store.removeProcess(this.owner).catch(() => undefined);
     this.stateValue = 'stopped';
   }
 
   private drained(): Promise<void> {
-    if (this.settling === 0) return Promise.resolve();
+    if (this.settling === 0 && (this.queue.length === 0 || this.stateValue !== 'running')) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
@@ -281,7 +310,8 @@ export class Dispatcher extends EventEmitter {
 
   private schedulePump(): void {
     if (this.pumping || !this.backlog || this.stateValue !== 'running') return;
-    if (this.inFlight + this.reserved >= this.concurrency) return;
+    // Refill when the local queue is half empty, so claims stay few and large.
+    if (this.room() < Math.max(1, Math.floor(this.prefetch / 2)) && this.inFlight + this.queue.length > 0) return;
     this.pumping = true;
     setImmediate(() => {
       this.pumping = false;
@@ -302,18 +332,18 @@ export class Dispatcher extends EventEmitter {
 
   private async claimBatch(): Promise<void> {
     while (this.stateValue === 'running' && this.backlog) {
-      const room = this.concurrency - this.inFlight - this.reserved;
-      if (room <= 0) return;
-      const limit = Math.min(room, 500);
+      const limit = Math.min(this.room(), 1000);
+      if (limit <= 0) return;
       const claimed = await this.store.claimEvents(this.owner, this.leaseMs, limit);
       if (claimed.length < limit) {
         this.backlog = false;
         this.pendingBehind = false;
       }
       if (claimed.length === 0) return;
-      // Claimed events may come from other processes that know hooks we have not loaded yet.
-      await this.refreshHooks(true);
-      for (const event of claimed) this.startEvent(event);
+      // Claimed events may come from other processes that know hooks we have not loaded yet. A
+      // store that notifies hook changes saves the check; SQLite answers it in microseconds.
+      await this.refreshHooks(!this.hooksWatched);
+      this.enqueue(claimed);
     }
   }
 
@@ -348,6 +378,17 @@ export class Dispatcher extends EventEmitter {
 
   // ── processing ─────────────────────────────────────────────────────────────────────────────
 
+  private enqueue(events: readonly EventRecord[]): void {
+    for (const event of events) this.queue.push(event);
+    this.startQueued();
+  }
+
+  private startQueued(): void {
+    while (this.inFlight < this.concurrency && this.queue.length > 0 && this.stateValue === 'running') {
+      this.startEvent(this.queue.shift() as EventRecord);
+    }
+  }
+
   private startEvent(event: EventRecord): void {
     this.inFlight += 1;
     void this.processEvent(event, () => this.releaseSlot());
@@ -360,20 +401,23 @@ export class Dispatcher extends EventEmitter {
    */
   private releaseSlot(): void {
     this.inFlight -= 1;
+    this.startQueued();
     this.schedulePump();
+    if (this.settling === 0 || this.queue.length === 0) this.wakeDrainWaiters();
   }
 
   private settled(): void {
     this.settling -= 1;
-    if (this.settling === 0) {
-      const waiters = this.drainWaiters;
-      this.drainWaiters = [];
-      for (const resolve of waiters) resolve();
-    }
+    this.wakeDrainWaiters();
   }
 
-  /** Events whose hooks run or whose outcome is not committed yet. */
-  private settling = 0;
+  private wakeDrainWaiters(): void {
+    if (this.drainWaiters.length === 0) return;
+    if (this.settling !== 0 || (this.queue.length > 0 && this.stateValue === 'running')) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
 
   private async processEvent(event: EventRecord, hooksDone: () => void): Promise<void> {
     this.settling += 1;
@@ -386,13 +430,13 @@ export class Dispatcher extends EventEmitter {
 
   private async runEvent(event: EventRecord, hooksDone: () => void): Promise<void> {
     const hooks = this.index.match(event);
-    const controller = new AbortController();
-    this.running.set(event.id, controller);
     let executions: HookExecutionRecord[];
     try {
-      executions = (await Promise.all(hooks.map((hook) => this.runHook(hook, event, controller.signal)))).flat();
+      executions =
+        hooks.length === 1
+          ? await this.runHook(hooks[0], event, this.shutdown.signal)
+          : (await Promise.all(hooks.map((hook) => this.runHook(hook, event, this.shutdown.signal)))).flat();
     } finally {
-      this.running.delete(event.id);
       hooksDone();
     }
     const failures = lastAttempts(executions).filter((execution) => !execution.success);

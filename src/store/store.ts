@@ -87,12 +87,15 @@ export interface Store {
 
   // ── wake-ups ──────────────────────────────────────────────────────────────────────────────
   /**
-   * Calls `listener` when another process may have published claimable events (PostgreSQL:
-   * LISTEN/NOTIFY). Returns an unsubscribe function. SQLite has no cross-process signal and
-   * returns null: the dispatcher then polls.
+   * Calls `listener('events')` when another process may have published claimable events, and
+   * `listener('hooks')` when hooks changed (PostgreSQL: LISTEN/NOTIFY). Returns an unsubscribe
+   * function. SQLite has no cross-process signal and returns null: the dispatcher then polls.
    */
-  subscribeEvents(listener: () => void): Promise<(() => Promise<void>) | null>;
+  subscribeEvents(listener: (change: StoreChange) => void): Promise<(() => Promise<void>) | null>;
 }
+
+/** What a wake-up is about. */
+export type StoreChange = 'events' | 'hooks';
 
 export interface EventInsert {
   event: NewEvent & { id: string; created_at: number };

@@ -893,10 +893,12 @@ export function runStoreConformance(
     });
 
     describe('wake-ups', () => {
-      it('subscribeEvents: PostgreSQL wakes on another store’s pending events; SQLite returns null', async () => {
+      it('subscribeEvents: PostgreSQL wakes on another store’s pending events and hook changes; SQLite returns null', async () => {
         let calls = 0;
-        const unsubscribe = await store.subscribeEvents(() => {
-          calls += 1;
+        let hookCalls = 0;
+        const unsubscribe = await store.subscribeEvents((change) => {
+          if (change === 'events') calls += 1;
+          else hookCalls += 1;
         });
         if (store.kind === 'sqlite') {
           assert.equal(unsubscribe, null);
@@ -912,6 +914,11 @@ export function runStoreConformance(
         await other.insertEvents([claimed('owner-b', MINUTE)]);
         await other.releaseEvents('owner-b');
         assert.ok(await waitFor(() => calls > seen, 3_000), 'released events should wake the subscriber');
+
+        // A hook saved elsewhere wakes subscribers on the hooks channel, so dispatchers reload.
+        assert.equal(hookCalls, 0);
+        await other.saveHook(hookRecord('wake'), { replace: false });
+        assert.ok(await waitFor(() => hookCalls >= 1, 3_000), 'a hook change should wake the subscriber on the hooks channel');
 
         await unsubscribe?.();
         await unsubscribe?.();

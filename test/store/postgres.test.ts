@@ -151,7 +151,7 @@ describe('PostgresStore specifics', service, () => {
     try {
       const { rows } = await client.query<{ killed: boolean }>(
         `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
-         WHERE datname = current_database() AND query = 'LISTEN hookflow_events' AND pid <> pg_backend_pid()`,
+         WHERE datname = current_database() AND query LIKE 'LISTEN hookflow_events%' AND pid <> pg_backend_pid()`,
       );
       assert.equal(rows.length, 1, 'exactly one LISTEN connection');
     } finally {

@@ -3,7 +3,7 @@ import { HookflowError } from '../../errors.js';
 import type { EventRecord, EventStatus, HookExecutionRecord, JsonValue } from '../../events/model.js';
 import { isWildcard, patternToRegexSource } from '../../events/patterns.js';
 import type { HookRecord } from '../../hooks/model.js';
-import type { EventCompletion, EventInsert, EventQuery, InsertedEvent, ProcessInfo, Store } from '../store.js';
+import type { EventCompletion, EventInsert, EventQuery, InsertedEvent, ProcessInfo, Store, StoreChange } from '../store.js';
 import {
   connectionConfig,
   createPool,
@@ -448,7 +448,7 @@ export class PostgresStore implements Store {
 
   // ── wake-ups ──────────────────────────────────────────────────────────────────────────────
 
-  async subscribeEvents(listener: () => void): Promise<() => Promise<void>> {
+  async subscribeEvents(listener: (change: StoreChange) => void): Promise<() => Promise<void>> {
     if (this.closing) throw new HookflowError('HF_ERR_STORE', 'the PostgreSQL store is closed');
     return this.listener.subscribe(listener);
   }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { StoreChange } from '../store.js';
 
 export const EVENTS_CHANNEL = 'hookflow_events';
 export const HOOKS_CHANNEL = 'hookflow_hooks';
@@ -7,14 +8,14 @@ const RECONNECT_MIN_MS = 100;
 const RECONNECT_MAX_MS = 5_000;
 
 /**
- * One dedicated connection doing `LISTEN hookflow_events` for every subscriber of a store.
+ * One dedicated connection doing `LISTEN hookflow_events` and `LISTEN hookflow_hooks` for every subscriber of a store.
  * Channels are database-wide while stores live in a schema, so notifications carry the
  * publishing schema as payload and only those of this store's schema are passed on.
  * A lost connection is re-opened with backoff; subscribers are then called once, since
  * notifications sent while it was down are gone.
  */
 export class EventsListener {
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<(change: StoreChange) => void>();
   private client: pg.Client | null = null;
   private connecting: Promise<void> | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
@@ -23,7 +24,7 @@ export class EventsListener {
 
   constructor(private readonly newClient: () => pg.Client) {}
 
-  async subscribe(listener: () => void): Promise<() => Promise<void>> {
+  async subscribe(listener: (change: StoreChange) => void): Promise<() => Promise<void>> {
     this.listeners.add(listener);
     try {
       await this.ensureConnected();
@@ -65,9 +66,11 @@ export class EventsListener {
       const { rows } = await client.query<{ schema: string | null }>('SELECT current_schema() AS schema');
       const schema = rows[0]?.schema ?? '';
       client.on('notification', (message) => {
-        if (message.channel === EVENTS_CHANNEL && (message.payload ?? '') === schema) this.notifyAll();
+        if ((message.payload ?? '') !== schema) return;
+        if (message.channel === EVENTS_CHANNEL) this.notifyAll('events');
+        else if (message.channel === HOOKS_CHANNEL) this.notifyAll('hooks');
       });
-      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+      await client.query(`LISTEN ${EVENTS_CHANNEL}; LISTEN ${HOOKS_CHANNEL}`);
     } catch (error) {
       client.removeAllListeners('end');
       await client.end().catch(() => {});
@@ -107,17 +110,21 @@ export class EventsListener {
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       this.ensureConnected().then(
-        () => this.notifyAll(),
+        // Whatever was notified while the connection was down is lost: assume everything changed.
+        () => {
+          this.notifyAll('events');
+          this.notifyAll('hooks');
+        },
         () => this.scheduleReconnect(),
       );
     }, delay);
     this.reconnectTimer.unref();
   }
 
-  private notifyAll(): void {
+  private notifyAll(change: StoreChange): void {
     for (const listener of [...this.listeners]) {
       try {
-        listener();
+        listener(change);
       } catch {
         // A subscriber's failure is its own; the others still get woken.
       }
