@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { errorMessage, HookflowError } from '../errors.js';
 import type { HookHost, HookRecord, HookRunResult, HookRuntime, HookRuntimeName } from '../hooks/model.js';
@@ -77,6 +77,7 @@ export class Dispatcher extends EventEmitter {
   private settling = 0;
   /** Aborts every running hook when a stop runs past its deadline. */
   private readonly shutdown = new AbortController();
+  // Every running hook listens on the one shutdown signal.
   /** True when the store may hold claimable events we have not claimed yet. */
   private backlog = true;
   /**
@@ -95,6 +96,7 @@ export class Dispatcher extends EventEmitter {
   constructor(options: DispatcherOptions) {
     super();
     this.setMaxListeners(0);
+    setMaxListeners(0, this.shutdown.signal);
     this.store = options.store;
     this.runtimes = options.runtimes;
     this.concurrency = Math.max(1, options.concurrency ?? 100);
