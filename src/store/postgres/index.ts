@@ -16,7 +16,7 @@ import {
 } from './connection.js';
 import { EventsListener } from './listener.js';
 import { migrate } from './migrate.js';
-import { EVENT_COLUMNS, jsonParam, newEventRecord, toEvent, toExecution, toHook, toProcess, type Row } from './rows.js';
+import { EVENT_COLUMNS, jsonParam, newEventRecord, toEvent, toExecution, toHook, toProcess, type Row } from '../rows.js';
 import * as sql from './statements.js';
 
 export type PostgresStoreOptions = PoolOptions;

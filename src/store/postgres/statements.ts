@@ -3,7 +3,7 @@
  * spread into rows by `unnest`, so a batch of any size is one round trip and one prepared plan.
  * Wake-ups (`pg_notify`) ride in the same statement, hence the same transaction, as the write.
  */
-import { EVENT_COLUMNS } from './rows.js';
+import { EVENT_COLUMNS } from '../rows.js';
 
 const E = EVENT_COLUMNS.split(', ')
   .map((column) => `e.${column}`)

@@ -3,10 +3,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HookflowError } from '../../errors.js';
-import type { EventRecord, EventStatus, HookExecutionRecord, JsonObject, JsonValue } from '../../events/model.js';
+import type { EventRecord, EventStatus, HookExecutionRecord, JsonValue } from '../../events/model.js';
 import { isWildcard, patternToRegexSource } from '../../events/patterns.js';
-import type { HookRecord, HookRuntimeName, RetryPolicy } from '../../hooks/model.js';
+import type { HookRecord } from '../../hooks/model.js';
 import { loadMigrations } from '../migrations.js';
+import { newEventRecord, toEvent, toExecution, toHook, toProcess, type Row } from '../rows.js';
 import type {
   EventCompletion,
   EventInsert,
@@ -25,8 +26,6 @@ export interface SqliteStoreOptions {
    */
   synchronous?: 'full' | 'normal';
 }
-
-type Row = Record<string, unknown>;
 
 /** The embedded backend: one SQLite file in WAL mode, shared safely by several processes. */
 export class SqliteStore implements Store {
@@ -160,7 +159,7 @@ export class SqliteStore implements Store {
     return this.write(() => {
       const results: InsertedEvent[] = [];
       for (const row of rows) {
-        const record = newRecord(row);
+        const record = newEventRecord(row);
         const params = [
           record.id,
           record.type,
@@ -524,17 +523,7 @@ export class SqliteStore implements Store {
   }
 
   async listLiveProcesses(kind: string, maxAgeMs: number): Promise<ProcessInfo[]> {
-    return (this.stmt('SELECT * FROM processes WHERE kind = ? AND heartbeat_at >= ? ORDER BY started_at').all(kind, Date.now() - maxAgeMs) as Row[]).map(
-      (row) => ({
-        id: String(row.id),
-        kind: String(row.kind),
-        host: String(row.host),
-        pid: Number(row.pid),
-        started_at: Number(row.started_at),
-        heartbeat_at: Number(row.heartbeat_at),
-        info: JSON.parse(String(row.info)) as Record<string, JsonValue>,
-      }),
-    );
+    return (this.stmt('SELECT * FROM processes WHERE kind = ? AND heartbeat_at >= ? ORDER BY started_at, id').all(kind, Date.now() - maxAgeMs) as Row[]).map(toProcess);
   }
 
   async subscribeEvents(): Promise<null> {
@@ -550,86 +539,4 @@ function regexFor(source: string): RegExp {
     regexCache.set(source, regex);
   }
   return regex;
-}
-
-function newRecord(row: EventInsert): EventRecord {
-  const { event, claim, completed } = row;
-  const done = !claim && completed;
-  return {
-    id: event.id,
-    type: event.type,
-    stack: event.stack ?? null,
-    source: event.source ?? 'api',
-    data: event.data ?? {},
-    status: claim ? 'processing' : done ? 'completed' : 'pending',
-    attempts: claim ? 1 : 0,
-    error: null,
-    created_at: event.created_at,
-    processed_at: done ? event.created_at : null,
-    correlation_id: event.correlation_id ?? null,
-    idempotency_key: event.idempotency_key ?? null,
-    parent_id: event.parent_id ?? null,
-  };
-}
-
-function nullableString(value: unknown): string | null {
-  return value === null || value === undefined ? null : String(value);
-}
-
-function nullableNumber(value: unknown): number | null {
-  return value === null || value === undefined ? null : Number(value);
-}
-
-function toEvent(row: Row): EventRecord {
-  return {
-    id: String(row.id),
-    type: String(row.type),
-    stack: nullableString(row.stack),
-    source: String(row.source),
-    data: JSON.parse(String(row.data)) as JsonObject,
-    status: row.status as EventStatus,
-    attempts: Number(row.attempts),
-    error: nullableString(row.error),
-    created_at: Number(row.created_at),
-    processed_at: nullableNumber(row.processed_at),
-    correlation_id: nullableString(row.correlation_id),
-    idempotency_key: nullableString(row.idempotency_key),
-    parent_id: nullableString(row.parent_id),
-  };
-}
-
-function toExecution(row: Row): HookExecutionRecord {
-  return {
-    id: Number(row.id),
-    event_id: String(row.event_id),
-    hook_name: String(row.hook_name),
-    success: Number(row.success) === 1,
-    output: String(row.output ?? ''),
-    error: nullableString(row.error),
-    duration_ms: Number(row.duration_ms),
-    executed_at: Number(row.executed_at),
-    attempt: Number(row.attempt),
-  };
-}
-
-function toHook(row: Row): HookRecord {
-  return {
-    name: String(row.name),
-    description: String(row.description ?? ''),
-    events: JSON.parse(String(row.events)) as string[],
-    stack: nullableString(row.stack),
-    filter: nullableString(row.filter),
-    runtime: row.runtime as HookRuntimeName,
-    source: nullableString(row.source),
-    commands: row.commands === null ? null : (JSON.parse(String(row.commands)) as string[]),
-    cwd: nullableString(row.cwd),
-    timeout_ms: Number(row.timeout_ms),
-    memory_mb: Number(row.memory_mb),
-    enabled: Number(row.enabled) === 1,
-    retry: JSON.parse(String(row.retry)) as RetryPolicy,
-    created_at: Number(row.created_at),
-    updated_at: Number(row.updated_at),
-    last_run: nullableNumber(row.last_run),
-    run_count: Number(row.run_count),
-  };
 }

@@ -1,13 +1,27 @@
-import type { EventRecord, EventStatus, HookExecutionRecord, JsonObject, JsonValue } from '../../events/model.js';
-import type { HookRecord, HookRuntimeName, RetryPolicy } from '../../hooks/model.js';
-import type { EventInsert, ProcessInfo } from '../store.js';
+import type { EventRecord, EventStatus, HookExecutionRecord, JsonObject, JsonValue } from '../events/model.js';
+import type { HookRecord, HookRuntimeName, RetryPolicy } from '../hooks/model.js';
+import type { EventInsert, ProcessInfo } from './store.js';
 
-/** A row as pg hands it over: jsonb already parsed, bigint parsed to number by the pool's types. */
+/**
+ * Rows to records, for both backends. They differ only in how JSON columns and booleans arrive:
+ * PostgreSQL hands over parsed jsonb and booleans, SQLite JSON text and 0/1.
+ */
 export type Row = Record<string, unknown>;
 
 /** The columns every event query selects, in the order rows are read. */
 export const EVENT_COLUMNS =
   'id, type, stack, source, data, status, attempts, error, created_at, processed_at, correlation_id, idempotency_key, parent_id';
+
+/** A JSON column: parsed already (jsonb) or JSON text (SQLite). */
+function json<T>(value: unknown, fallback: T): T {
+  if (value === null || value === undefined) return fallback;
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
+
+/** A boolean column: `true` (PostgreSQL) or 1 (SQLite). */
+function flag(value: unknown): boolean {
+  return value === true || value === 1;
+}
 
 /** The record an insert produces, computed before the write so the fast path reads nothing back. */
 export function newEventRecord(row: EventInsert): EventRecord {
@@ -44,7 +58,7 @@ export function toEvent(row: Row): EventRecord {
     type: String(row.type),
     stack: nullableString(row.stack),
     source: String(row.source),
-    data: (row.data ?? {}) as JsonObject,
+    data: json<JsonObject>(row.data, {}),
     status: row.status as EventStatus,
     attempts: Number(row.attempts),
     error: nullableString(row.error),
@@ -61,7 +75,7 @@ export function toExecution(row: Row): HookExecutionRecord {
     id: Number(row.id),
     event_id: String(row.event_id),
     hook_name: String(row.hook_name),
-    success: row.success === true,
+    success: flag(row.success),
     output: String(row.output ?? ''),
     error: nullableString(row.error),
     duration_ms: Number(row.duration_ms),
@@ -74,17 +88,17 @@ export function toHook(row: Row): HookRecord {
   return {
     name: String(row.name),
     description: String(row.description ?? ''),
-    events: (row.events ?? []) as string[],
+    events: json<string[]>(row.events, []),
     stack: nullableString(row.stack),
     filter: nullableString(row.filter),
     runtime: row.runtime as HookRuntimeName,
     source: nullableString(row.source),
-    commands: row.commands === null || row.commands === undefined ? null : (row.commands as string[]),
+    commands: json<string[] | null>(row.commands, null),
     cwd: nullableString(row.cwd),
     timeout_ms: Number(row.timeout_ms),
     memory_mb: Number(row.memory_mb),
-    enabled: row.enabled === true,
-    retry: row.retry as RetryPolicy,
+    enabled: flag(row.enabled),
+    retry: json<RetryPolicy>(row.retry, { max_attempts: 1, backoff_ms: 1000, backoff_multiplier: 2 }),
     created_at: Number(row.created_at),
     updated_at: Number(row.updated_at),
     last_run: nullableNumber(row.last_run),
@@ -100,7 +114,7 @@ export function toProcess(row: Row): ProcessInfo {
     pid: Number(row.pid),
     started_at: Number(row.started_at),
     heartbeat_at: Number(row.heartbeat_at),
-    info: (row.info ?? {}) as Record<string, JsonValue>,
+    info: json<Record<string, JsonValue>>(row.info, {}),
   };
 }
 
