@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCase } from './lib/child.js';
 import { parseOptions, USAGE, UsageError, type BenchOptions } from './lib/options.js';
-import { createBenchDatabase, postgresProblem, redactPgUrl, withClient, type BenchDatabase } from './lib/pg.js';
+import { createBenchDatabase, postgresProblem, redactPgUrl, settlePostgres, withClient, type BenchDatabase } from './lib/pg.js';
 import {
   isSkipped,
   type GraphileCaseConfig,
@@ -98,7 +98,10 @@ async function hookflowCase(options: BenchOptions, store: StoreKind, runtime: Ru
 
 async function storeCases(options: BenchOptions, store: StoreKind, pgUrl: string | null): Promise<StoreResults> {
   const results: StoreResults = {};
-  for (const runtime of options.runtimes) results[runtime] = await hookflowCase(options, store, runtime, pgUrl);
+  for (const runtime of options.runtimes) {
+    if (pgUrl) await settlePostgres(pgUrl);
+    results[runtime] = await hookflowCase(options, store, runtime, pgUrl);
+  }
   return results;
 }
 
@@ -174,6 +177,22 @@ async function main(): Promise<number> {
 
   const results: BenchResults = {};
   if (options.only.includes('sqlite')) results.sqlite = await storeCases(options, 'sqlite', null);
+  // The peer runs before hookflow's PostgreSQL cases, and every PostgreSQL case starts from a
+  // settled server (settlePostgres), so neither side pays for the other's leftovers.
+  if (options.only.includes('graphile')) {
+    if (pgProblem) results.graphile_worker = { skipped: pgProblem };
+    else {
+      const database = await createBenchDatabase(options.pgUrl, 'graphile_bench');
+      databases.add(database);
+      try {
+        await settlePostgres(database.url);
+        results.graphile_worker = await graphileCase(options, database.url);
+      } finally {
+        await dropDatabases();
+      }
+    }
+  }
+
   if (options.only.includes('postgres')) {
     if (pgProblem) results.postgres = { skipped: pgProblem };
     else {
@@ -186,19 +205,6 @@ async function main(): Promise<number> {
       }
     }
   }
-  if (options.only.includes('graphile')) {
-    if (pgProblem) results.graphile_worker = { skipped: pgProblem };
-    else {
-      const database = await createBenchDatabase(options.pgUrl, 'graphile_bench');
-      databases.add(database);
-      try {
-        results.graphile_worker = await graphileCase(options, database.url);
-      } finally {
-        await dropDatabases();
-      }
-    }
-  }
-
   const ratios = computeRatios(results, options.rate);
   const durationS = Math.round((performance.now() - started) / 100) / 10;
   if (options.json) {

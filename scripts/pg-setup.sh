@@ -61,4 +61,7 @@ else
   as_postgres "psql -p $PORT -qc \"create role $ROLE login createdb password '$PASSWORD'\""
 fi
 
+# The benchmark settles the server between cases with CHECKPOINT (PostgreSQL 15's pg_checkpoint role).
+as_postgres "psql -p $PORT -qc \"grant pg_checkpoint to $ROLE\"" >/dev/null 2>&1 || true
+
 log "ready: postgres://$ROLE:$PASSWORD@127.0.0.1:$PORT/postgres"

@@ -63,3 +63,13 @@ export async function createBenchDatabase(url: string, prefix: string): Promise<
     },
   };
 }
+
+/**
+ * Lets the server settle before a PostgreSQL case, so no case pays for the previous one's dirty
+ * pages and dropped database: a CHECKPOINT (the role needs pg_checkpoint; scripts/pg-setup.sh
+ * grants it, and without it the pause alone has to do), then a short pause.
+ */
+export async function settlePostgres(url: string, pauseMs = 3000): Promise<void> {
+  await withClient(url, (client) => client.query('CHECKPOINT')).catch(() => undefined);
+  await new Promise((resolve) => setTimeout(resolve, pauseMs));
+}
