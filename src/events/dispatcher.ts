@@ -111,6 +111,12 @@ export class Dispatcher extends EventEmitter {
     this.host = options.host(this);
   }
 
+  /** Reports an error to `error` listeners, or to stderr when there are none (never throws). */
+  private fail(error: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    else process.stderr.write(`hookflow dispatcher: ${errorMessage(error)}\n`);
+  }
+
   get state(): DispatcherState {
     return this.stateValue;
   }
@@ -149,8 +155,9 @@ export class Dispatcher extends EventEmitter {
     };
     await this.refreshHooks(false);
     let matched = this.index.match(asPending(event));
-    if (matched.length === 0 && this.store.kind !== 'sqlite') {
-      // About to record it as needing no hook: make sure no other process added one meanwhile.
+    if (matched.length === 0 && this.store.kind !== 'sqlite' && !this.hooksWatched) {
+      // About to record it as needing no hook, with no notification of hook changes to rely on:
+      // make sure no other process added one meanwhile.
       await this.refreshHooks(true);
       matched = this.index.match(asPending(event));
     }
@@ -199,7 +206,7 @@ export class Dispatcher extends EventEmitter {
     this.unsubscribe = await this.store.subscribeEvents((change) => {
       if (change === 'hooks') {
         this.revisionCheckedAt = 0;
-        void this.refreshHooks(true).catch((error) => this.emit('error', error));
+        void this.refreshHooks(true).catch((error) => this.fail(error));
         return;
       }
       this.backlog = true;
@@ -208,7 +215,7 @@ export class Dispatcher extends EventEmitter {
     this.hooksWatched = this.unsubscribe !== null;
     const every = (ms: number, task: () => Promise<unknown>) => {
       // Referenced on purpose: a running dispatcher keeps its process alive until stop().
-      this.timers.push(setInterval(() => void task().catch((error) => this.emit('error', error)), ms));
+      this.timers.push(setInterval(() => void task().catch((error) => this.fail(error)), ms));
     };
     every(this.pollMs, async () => {
       await this.refreshHooks(true);
@@ -317,7 +324,7 @@ export class Dispatcher extends EventEmitter {
     this.pumping = true;
     setImmediate(() => {
       this.pumping = false;
-      void this.pump().catch((error) => this.emit('error', error));
+      void this.pump().catch((error) => this.fail(error));
     });
   }
 
@@ -441,6 +448,8 @@ export class Dispatcher extends EventEmitter {
     } finally {
       hooksDone();
     }
+    // Interrupted by a stop past its deadline: stop() puts the event back to pending, unrecorded.
+    if (this.shutdown.signal.aborted) return;
     const failures = lastAttempts(executions).filter((execution) => !execution.success);
     const status = failures.length === 0 ? 'completed' : 'failed';
     const error = failures.length === 0 ? null : `hooks failed: [${failures.map((f) => `hook ${f.hook_name}: ${f.error ?? 'failed'}`).join(', ')}]`;
@@ -449,7 +458,7 @@ export class Dispatcher extends EventEmitter {
     try {
       applied = await this.completions.submit({ id: event.id, owner: this.owner, status, error, processed_at, executions });
     } catch (error_) {
-      this.emit('error', error_);
+      this.fail(error_);
       return;
     }
     if (applied) {
@@ -463,7 +472,7 @@ export class Dispatcher extends EventEmitter {
           source: 'hookflow',
           parent_id: event.id,
           data: { hook_name: failure.hook_name, event_id: event.id, event_type: event.type, error: failure.error, attempt: failure.attempt },
-        }).catch((error_) => this.emit('error', error_));
+        }).catch((error_) => this.fail(error_));
       }
     }
   }

@@ -8,7 +8,7 @@ import type { HookRecord, HookRunResult, HookRuntime, HookRuntimeName } from '..
 import { SecretBox } from '../../src/secrets/crypto.js';
 import type { Store } from '../../src/store/store.js';
 
-export type Behaviour = (event: EventRecord, attempt: number) => Promise<HookRunResult> | HookRunResult;
+export type Behaviour = (event: EventRecord, attempt: number, signal?: AbortSignal) => Promise<HookRunResult> | HookRunResult;
 
 /** A runtime whose hooks are JS functions of the test, keyed by hook name. */
 export class ScriptedRuntime implements HookRuntime {
@@ -18,13 +18,13 @@ export class ScriptedRuntime implements HookRuntime {
   running = 0;
   maxRunning = 0;
 
-  async run({ hook, event, attempt }: { hook: HookRecord; event: EventRecord; attempt: number }): Promise<HookRunResult> {
+  async run({ hook, event, attempt, signal }: { hook: HookRecord; event: EventRecord; attempt: number; signal?: AbortSignal }): Promise<HookRunResult> {
     this.runs.push({ hook: hook.name, event: event.id, attempt });
     this.running += 1;
     this.maxRunning = Math.max(this.maxRunning, this.running);
     try {
       const behaviour = this.behaviours.get(hook.name) ?? (() => ({ success: true, output: 'ok', error: null }));
-      return await behaviour(event, attempt);
+      return await behaviour(event, attempt, signal);
     } finally {
       this.running -= 1;
     }
@@ -297,7 +297,14 @@ export function runDispatcherSuite(label: string, open: () => Promise<StoreHandl
         await sleep(50);
         return ok;
       });
-      runtime.behaviours.set('j-stuck', () => new Promise<HookRunResult>(() => undefined));
+      // Like the real runtimes: a run aborted by shutdown ends as a failed result.
+      runtime.behaviours.set(
+        'j-stuck',
+        (_event, _attempt, signal) =>
+          new Promise<HookRunResult>((resolve) =>
+            signal?.addEventListener('abort', () => resolve({ success: false, output: '', error: 'HF_ERR_SHUTTING_DOWN: aborted' })),
+          ),
+      );
       await store.saveHook(hook('j-quick', ['t12.quick']), { replace: true });
       await store.saveHook(hook('j-stuck', ['t12.stuck']), { replace: true });
       const dispatcher = makeDispatcher(store, runtime);
@@ -308,6 +315,10 @@ export function runDispatcherSuite(label: string, open: () => Promise<StoreHandl
       await dispatcher.stop(300);
       assert.equal((await store.getEvent(quick.event.id))?.status, 'completed');
       assert.equal((await store.getEvent(stuck.event.id))?.status, 'pending');
+      // The interrupted run is not recorded as a failure: the event will simply run again.
+      await sleep(50);
+      assert.equal((await store.getEvent(stuck.event.id))?.status, 'pending');
+      assert.deepEqual(await store.listExecutionsForEvent(stuck.event.id), []);
       await store.saveHook(hook('j-stuck', ['t12.stuck'], { enabled: false }), { replace: true });
     });
   });
