@@ -189,11 +189,13 @@ describe('JsRuntime', () => {
       assert.equal(host.state.get('counter'), 6);
       assert.deepEqual(host.dispatched, [
         {
+          id: 'evt-1',
           type: 'custom.followup',
           data: { from: event.id } as JsonObject,
           options: { stack: 'production', parent_id: event.id, correlation_id: 'corr-1', source: 'hook:host-user' },
         },
         {
+          id: 'evt-2',
           type: 'custom.elsewhere',
           data: {},
           options: { stack: 'staging', parent_id: event.id, correlation_id: 'corr-1', source: 'mine' },
