@@ -58,7 +58,7 @@ export function registerServeCommands(program: Command, session: CliSession): vo
         await engine.events.dispatch({ type: 'system.startup', data: facts, source: 'hookflow' });
         say(out.colors.green('ready: processing events (Ctrl-C to stop)'));
 
-        // The dispatcher's timers do not keep the process alive (they are unref'd): this does, until a signal.
+        // Waiting for a signal must keep the process alive whatever the dispatcher's timers do.
         const keepAlive = setInterval(() => undefined, 1 << 30);
         const signal = await signals.next().finally(() => clearInterval(keepAlive));
         say(`${signal}: stopping (waiting up to ${formatDuration(flags.shutdownTimeout)} for running hooks)`);
