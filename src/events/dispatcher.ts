@@ -153,7 +153,8 @@ export class Dispatcher extends EventEmitter {
       parent_id: input.parent_id ?? null,
       created_at: now,
     };
-    await this.refreshHooks(false);
+    // A store that notifies hook changes keeps the index fresh; otherwise check the revision.
+    if (!this.hooksWatched) await this.refreshHooks(false);
     let matched = this.index.match(asPending(event));
     if (matched.length === 0 && this.store.kind !== 'sqlite' && !this.hooksWatched) {
       // About to record it as needing no hook, with no notification of hook changes to rely on:
