@@ -57,9 +57,9 @@ async function adminQuery(url: string, text: string): Promise<void> {
   }
 }
 
-/** Creates `hookflow_test_<random>` on the test server. */
-export async function createTestDatabase(url: string = testPgUrl()): Promise<TestDatabase> {
-  const name = `hookflow_test_${randomBytes(6).toString('hex')}`;
+/** Creates `<prefix>_<random>` (default `hookflow_test_…`) on the server; the benchmark uses it too. */
+export async function createTestDatabase(url: string = testPgUrl(), prefix = 'hookflow_test'): Promise<TestDatabase> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   await adminQuery(url, `CREATE DATABASE ${name}`);
   const databaseUrl = new URL(url);
   databaseUrl.pathname = `/${name}`;
