@@ -67,6 +67,15 @@ local function await(op, ...)
   return co_yield(ASYNC, op, ...)
 end
 
+-- A host call made directly by a module function: its failure is raised at the script line that
+-- called the module function (level 3). Callers keep the result in a local before returning it,
+-- because a tail call would drop their frame and move the error one line up.
+local function host_call(op, ...)
+  local ok, result = await(op, ...)
+  if not ok then error(result, 3) end
+  return result
+end
+
 -- Coroutines created by scripts pass the engine's yields up and the answers back down, so
 -- `http.get` works inside them too.
 local function relay(co, ok, ...)
@@ -151,28 +160,24 @@ function exec.run(command, options)
   if type(command) ~= "string" and type(command) ~= "table" then
     error("bad argument #1 to 'exec.run' (string or list expected, got " .. type(command) .. ")", 2)
   end
-  local ok, result = await("exec", command, options)
-  if not ok then error(result, 2) end
+  local result = host_call("exec", command, options)
   return result
 end
 
 local state = {}
 function state.get(key)
   checktype(key, "string", "state.get", 1)
-  local ok, result = await("state_get", key)
-  if not ok then error(result, 2) end
+  local result = host_call("state_get", key)
   return result
 end
 function state.set(key, value)
   checktype(key, "string", "state.set", 1)
-  local ok, result = await("state_set", key, value)
-  if not ok then error(result, 2) end
+  host_call("state_set", key, value)
   return true
 end
 function state.delete(key)
   checktype(key, "string", "state.delete", 1)
-  local ok, result = await("state_delete", key)
-  if not ok then error(result, 2) end
+  local result = host_call("state_delete", key)
   return result
 end
 function state.increment(key, by)
@@ -180,16 +185,14 @@ function state.increment(key, by)
   if by ~= nil and type(by) ~= "number" then
     error("bad argument #2 to 'state.increment' (number expected, got " .. type(by) .. ")", 2)
   end
-  local ok, result = await("state_increment", key, by or 1)
-  if not ok then error(result, 2) end
+  local result = host_call("state_increment", key, by or 1)
   return result
 end
 
 local secret = {}
 function secret.get(name)
   checktype(name, "string", "secret.get", 1)
-  local ok, result = await("secret_get", name)
-  if not ok then error(result, 2) end
+  local result = host_call("secret_get", name)
   return result
 end
 
