@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { redactUrl as redactPgUrl } from '../../src/store/postgres/connection.js';
 
 export const DEFAULT_TEST_PG_URL = 'postgres://hookflow:hookflow@127.0.0.1:5432/postgres';
 
@@ -8,17 +9,8 @@ export function testPgUrl(): string {
   return process.env.HOOKFLOW_TEST_PG_URL || DEFAULT_TEST_PG_URL;
 }
 
-/** The URL without its password, for messages. */
-export function redactPgUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-}
-
+/** The URL without its password, for messages: the store's own redaction. */
+export { redactUrl as redactPgUrl } from '../../src/store/postgres/connection.js';
 /** Why PostgreSQL cannot be used for tests, or null when it can (connects and may create databases). */
 export async function postgresProblem(url: string = testPgUrl()): Promise<string | null> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });

@@ -16,6 +16,7 @@
  */
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type YAMLError, type YAMLMap } from 'yaml';
 import { HookflowError } from '../../errors.js';
+import { editDistance } from '../../events/suggest.js';
 import { isValidPattern } from '../../events/patterns.js';
 import { NO_RETRY, type HookScriptMeta, type RetryPolicy } from '../model.js';
 
@@ -272,17 +273,4 @@ export function nearestWord(word: string, known: readonly string[]): string | nu
   const allowed = Math.max(2, Math.floor(word.length / 3));
   if (best && (bestDistance <= allowed || best.startsWith(word) || word.startsWith(best))) return best;
   return null;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }
