@@ -106,7 +106,7 @@ export class Dispatcher extends EventEmitter {
     this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
     this.emitHookFailed = options.emitHookFailed ?? true;
     this.owner = `${hostname()}:${process.pid}:${newId().slice(-12)}`;
-    this.inserts = new GroupCommit((rows) => this.writeInserts(rows));
+    this.inserts = new GroupCommit((rows) => this.store.insertEvents(rows));
     this.completions = new GroupCommit((rows) => this.writeCompletions(rows));
     this.host = options.host(this);
   }
@@ -119,11 +119,6 @@ export class Dispatcher extends EventEmitter {
 
   get state(): DispatcherState {
     return this.stateValue;
-  }
-
-  /** Events this process is running hooks for right now. */
-  get active(): number {
-    return this.inFlight;
   }
 
   /** How many more events this process may claim now: free slots plus free local queue. */
@@ -183,10 +178,6 @@ export class Dispatcher extends EventEmitter {
       this.schedulePump();
     }
     return inserted;
-  }
-
-  private async writeInserts(rows: EventInsert[]): Promise<InsertedEvent[]> {
-    return this.store.insertEvents(rows);
   }
 
   // ── lifecycle ──────────────────────────────────────────────────────────────────────────────

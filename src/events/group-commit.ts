@@ -22,10 +22,6 @@ export class GroupCommit<Item, Result> {
     });
   }
 
-  get pending(): number {
-    return this.queue.length;
-  }
-
   /** Resolves when nothing is queued or being written. */
   async idle(): Promise<void> {
     if (!this.flushing && this.queue.length === 0) return;

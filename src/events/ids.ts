@@ -66,13 +66,3 @@ export function newId(now: number = Date.now()): string {
     HEX[pool[at + 7]]
   );
 }
-
-/** The creation time encoded in a UUIDv7, in epoch milliseconds. */
-export function idTime(id: string): number {
-  return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-export function isId(value: string): boolean {
-  return UUID.test(value);
-}

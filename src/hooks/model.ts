@@ -1,7 +1,6 @@
 import type { EventRecord, JsonObject, JsonValue } from '../events/model.js';
 
 export type HookRuntimeName = 'lua' | 'js' | 'commands';
-export const HOOK_RUNTIMES: readonly HookRuntimeName[] = ['lua', 'js', 'commands'];
 
 export interface RetryPolicy {
   /** Total attempts including the first; 1 means no retry (the default). */

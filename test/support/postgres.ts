@@ -11,6 +11,7 @@ export function testPgUrl(): string {
 
 /** The URL without its password, for messages: the store's own redaction. */
 export { redactUrl as redactPgUrl } from '../../src/store/postgres/connection.js';
+
 /** Why PostgreSQL cannot be used for tests, or null when it can (connects and may create databases). */
 export async function postgresProblem(url: string = testPgUrl()): Promise<string | null> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
