@@ -17,6 +17,7 @@ import { Dispatcher, type ProcessedEvent } from '../src/events/dispatcher.js';
 import { buildHook } from '../src/hooks/definition.js';
 import { createHookHost } from '../src/hooks/host.js';
 import type { HookRecord, HookRuntime } from '../src/hooks/model.js';
+import { loadRuntime as loadEngineRuntime } from '../src/engine.js';
 import { SecretBox } from '../src/secrets/crypto.js';
 import type { Store } from '../src/store/store.js';
 import { withClient } from './lib/pg.js';
@@ -32,29 +33,15 @@ const fixtures = join(here, 'fixtures');
 const EVENT_TYPE = 'bench.tick';
 const WARMUP_TYPE = 'bench.warmup';
 
-/** Where each runtime lives and what it is called; imported on demand, as some may not exist yet. */
-const RUNTIME_MODULES: Record<RuntimeName, { module: string; export: string }> = {
-  js: { module: '../src/hooks/runtimes/js/index.js', export: 'JsRuntime' },
-  lua: { module: '../src/hooks/runtimes/lua/index.js', export: 'LuaRuntime' },
-  commands: { module: '../src/hooks/runtimes/commands.js', export: 'CommandsRuntime' },
-};
-
 class RuntimeUnavailable extends Error {}
 
+/** The engine's own loader; a runtime that fails to load is reported as not measured. */
 async function loadRuntime(name: RuntimeName, home: string): Promise<HookRuntime> {
-  const where = RUNTIME_MODULES[name];
-  let loaded: unknown;
   try {
-    // A computed specifier: a runtime still being written must not break this file's typecheck.
-    const specifier: string = where.module;
-    loaded = await import(specifier);
+    return await loadEngineRuntime(name, { home, envAllowlist: [] });
   } catch (error) {
-    throw new RuntimeUnavailable(`the ${name} runtime could not be loaded (${where.module}): ${(error as Error).message.split('\n')[0]}`);
+    throw new RuntimeUnavailable(`the ${name} runtime could not be loaded: ${(error as Error).message.split('\n')[0]}`);
   }
-  const factory = typeof loaded === 'object' && loaded !== null ? (loaded as Record<string, unknown>)[where.export] : undefined;
-  if (typeof factory !== 'function') throw new RuntimeUnavailable(`${where.module} does not export ${where.export}`);
-  // The options every runtime factory in src/hooks/runtimes/index.ts passes; each takes what it knows.
-  return new (factory as new (options: { home: string; envAllowlist: string[] }) => HookRuntime)({ home, envAllowlist: [] });
 }
 
 function benchHook(runtime: RuntimeName, purpose: 'throughput' | 'latency'): HookRecord {

@@ -21,37 +21,47 @@ export interface EngineOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** Creates each runtime on first use, so commands that run no hook start no worker threads. */
+/**
+ * Loads a runtime's module and creates it. Modules are imported only when a hook of that runtime
+ * first runs (or is inspected): the Lua VM and the worker pools cost start-up time that
+ * `hookflow state list` should not pay.
+ */
+export async function loadRuntime(name: HookRuntimeName, options: Pick<EngineOptions, 'home' | 'envAllowlist'>): Promise<HookRuntime> {
+  switch (name) {
+    case 'lua': {
+      const { LuaRuntime } = await import('./hooks/runtimes/lua/index.js');
+      return new LuaRuntime({ home: options.home, envAllowlist: options.envAllowlist ?? null });
+    }
+    case 'js': {
+      const { JsRuntime } = await import('./hooks/runtimes/js/index.js');
+      return new JsRuntime({});
+    }
+    case 'commands': {
+      const { CommandsRuntime } = await import('./hooks/runtimes/commands.js');
+      return new CommandsRuntime({ home: options.home });
+    }
+  }
+}
+
+/** Creates each runtime on first use, once, however many callers ask at the same time. */
 class LazyRuntimes implements RuntimeProvider {
-  private readonly created = new Map<HookRuntimeName, HookRuntime>();
+  private readonly created = new Map<HookRuntimeName, Promise<HookRuntime>>();
   constructor(private readonly options: EngineOptions) {}
 
-  get(name: HookRuntimeName): HookRuntime | undefined {
+  get(name: HookRuntimeName): Promise<HookRuntime> {
     let runtime = this.created.get(name);
     if (!runtime) {
-      runtime = this.create(name);
-      if (runtime) this.created.set(name, runtime);
+      runtime = loadRuntime(name, this.options);
+      this.created.set(name, runtime);
     }
     return runtime;
   }
 
-  /** Loaded lazily: the Lua VM and the worker pools cost start-up time that `hook list` should not pay. */
-  private create(name: HookRuntimeName): HookRuntime | undefined {
-    return runtimeFactories[name]?.(this.options);
-  }
-
   async close(): Promise<void> {
-    await Promise.all([...this.created.values()].map((runtime) => runtime.close()));
+    const runtimes = await Promise.allSettled(this.created.values());
     this.created.clear();
+    await Promise.all(runtimes.map((result) => (result.status === 'fulfilled' ? result.value.close() : undefined)));
   }
-}
-
-type RuntimeFactory = (options: EngineOptions) => HookRuntime;
-const runtimeFactories: Partial<Record<HookRuntimeName, RuntimeFactory>> = {};
-
-/** Registered by src/hooks/runtimes/index.ts, which imports each runtime's module. */
-export function registerRuntime(name: HookRuntimeName, factory: RuntimeFactory): void {
-  runtimeFactories[name] = factory;
 }
 
 /** One engine per process: the store, secrets, runtimes, the dispatcher and the services over them. */
@@ -75,7 +85,6 @@ export class Engine {
   }
 
   static async open(options: EngineOptions): Promise<Engine> {
-    await import('./hooks/runtimes/index.js');
     const env = options.env ?? process.env;
     const store = await openStore(options.storeUrl, env);
     const secretBox = SecretBox.fromEnvironment(options.home, env);

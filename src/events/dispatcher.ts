@@ -9,9 +9,9 @@ import { newId } from './ids.js';
 import type { EventRecord, HookExecutionRecord, NewEvent } from './model.js';
 import { checkEventData, DEFAULT_MAX_EVENT_BYTES, validateEventType, validateStack } from './validate.js';
 
-/** Where the dispatcher finds a runtime; runtimes may be created on first use. */
+/** Where the dispatcher finds a runtime; runtimes may be loaded on first use. */
 export interface RuntimeProvider {
-  get(name: HookRuntimeName): HookRuntime | undefined;
+  get(name: HookRuntimeName): HookRuntime | undefined | Promise<HookRuntime | undefined>;
 }
 
 export interface DispatcherOptions {
@@ -502,9 +502,9 @@ export class Dispatcher extends EventEmitter {
   }
 
   private async invoke(hook: HookRecord, event: EventRecord, attempt: number, signal: AbortSignal): Promise<HookRunResult> {
-    const runtime = this.runtimes.get(hook.runtime);
-    if (!runtime) return { success: false, output: '', error: `runtime "${hook.runtime}" is not available in this process` };
     try {
+      const runtime = await this.runtimes.get(hook.runtime);
+      if (!runtime) return { success: false, output: '', error: `runtime "${hook.runtime}" is not available in this process` };
       return await runtime.run({ hook, event, attempt, signal }, this.host);
     } catch (error) {
       // A runtime must not throw, but if one does the event still gets an honest record.

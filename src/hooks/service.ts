@@ -90,7 +90,7 @@ export class HookService {
         name: spec.name ?? nameFromFile(path),
       };
     }
-    const inspector = this.runtimes.get(runtime);
+    const inspector = await this.runtimes.get(runtime);
     const meta = inspector?.inspect ? await inspector.inspect(path) : {};
     return { ...fromMeta(meta), runtime, source: path, name: meta.name ?? nameFromFile(path) };
   }
@@ -159,7 +159,7 @@ export class HookService {
       idempotency_key: null,
       parent_id: null,
     };
-    const runtime = this.runtimes.get(hook.runtime);
+    const runtime = await this.runtimes.get(hook.runtime);
     if (!runtime) throw new HookflowError('HF_ERR_INVALID_HOOK', `runtime "${hook.runtime}" is not available`);
     const { host, record } = createDryRunHost(this.store, this.secrets);
     const started = performance.now();
