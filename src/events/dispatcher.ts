@@ -295,8 +295,11 @@ export class Dispatcher extends EventEmitter {
     return waiting;
   }
 
-  /** Resolves when this process has recorded the outcome of event `id`. */
-  waitFor(id: string): Promise<ProcessedEvent> {
+  /**
+   * Resolves when this process has recorded the outcome of event `id`. Aborting `signal` stops
+   * waiting (the promise then never resolves) and removes the listener.
+   */
+  waitFor(id: string, signal?: AbortSignal): Promise<ProcessedEvent> {
     return new Promise((resolve) => {
       const listener = (done: ProcessedEvent) => {
         if (done.event.id !== id) return;
@@ -304,6 +307,7 @@ export class Dispatcher extends EventEmitter {
         resolve(done);
       };
       this.on('processed', listener);
+      signal?.addEventListener('abort', () => this.off('processed', listener), { once: true });
     });
   }
 

@@ -42,7 +42,13 @@ export class EventService {
     const { event, created } = await this.dispatch(input);
     if (!created || event.status === 'completed' || event.status === 'failed') return this.get(event.id);
     if (this.dispatcher.state === 'running') {
-      await Promise.race([this.dispatcher.waitFor(event.id), this.pollUntilDone(event.id, timeoutMs)]);
+      // Another process may claim it first, so poll too; whichever ends first, stop the other.
+      const done = new AbortController();
+      try {
+        await Promise.race([this.dispatcher.waitFor(event.id, done.signal), this.pollUntilDone(event.id, timeoutMs, done.signal)]);
+      } finally {
+        done.abort();
+      }
       return this.get(event.id);
     }
     const servers = await this.store.listLiveProcesses('dispatcher', this.dispatcher.leaseMs);
@@ -54,10 +60,11 @@ export class EventService {
     return this.get(event.id);
   }
 
-  private async pollUntilDone(id: string, timeoutMs: number): Promise<void> {
+  private async pollUntilDone(id: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let delay = 5;
     while (Date.now() < deadline) {
+      if (signal?.aborted) return;
       const event = await this.store.getEvent(id);
       if (event && (event.status === 'completed' || event.status === 'failed')) return;
       await new Promise((resolve) => setTimeout(resolve, delay));
