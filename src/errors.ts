@@ -17,7 +17,14 @@ export type HookflowErrorCode =
   | 'HF_ERR_HOOK_TIMEOUT'
   | 'HF_ERR_HOOK_MEMORY'
   | 'HF_ERR_HOOK_FAILED'
-  | 'HF_ERR_SHUTTING_DOWN';
+  | 'HF_ERR_SHUTTING_DOWN'
+  | 'HF_ERR_UNAUTHORIZED'
+  | 'HF_ERR_FORBIDDEN'
+  | 'HF_ERR_RATE_LIMITED'
+  | 'HF_ERR_REMOTE'
+  | 'HF_ERR_VALIDATION'
+  | 'HF_ERR_UNSUPPORTED_MEDIA_TYPE'
+  | 'HF_ERR_INTERNAL';
 
 export interface ErrorDetails {
   /** Where the problem is: a field path (`data.task`), or `file:line:column`. */

@@ -1,6 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { resolvePaths } from '../config.js';
 import { Engine, type EngineOptions } from '../engine.js';
@@ -27,14 +24,7 @@ export interface GlobalOptions {
   maxEventBytes?: number;
 }
 
-/** This package's root folder (for `--examples` and the version). */
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-let version: string | undefined;
-export function packageVersion(): string {
-  version ??= (JSON.parse(readFileSync(resolve(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-  return version;
-}
+export { PACKAGE_ROOT, packageVersion } from '../version.js';
 
 /** One run of the CLI: its streams, and the exit code a command may set without throwing. */
 export class CliSession {

@@ -113,10 +113,6 @@ export function compactJson(value: JsonValue): string {
   return JSON.stringify(value);
 }
 
-export function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
-}
-
 export const STATUS_ICONS: Record<EventStatus, string> = {
   pending: '⏳',
   processing: '🔄',
@@ -132,62 +128,7 @@ export function formatSuccess(success: boolean): string {
   return success ? '✅ Success' : '❌ Failed';
 }
 
-// ── records as JSON: the records' own field names, timestamps as ISO-8601 ───────────────────────
-
-export interface ExecutionJson {
-  event_id?: string;
-  hook_name: string;
-  success: boolean;
-  output: string;
-  error: string | null;
-  duration_ms: number;
-  executed_at: string | null;
-  attempt: number;
-}
-
-export function executionJson(execution: HookExecutionRecord, withEventId = false): ExecutionJson {
-  return {
-    ...(withEventId ? { event_id: execution.event_id } : {}),
-    hook_name: execution.hook_name,
-    success: execution.success,
-    output: execution.output,
-    error: execution.error,
-    duration_ms: execution.duration_ms,
-    executed_at: iso(execution.executed_at),
-    attempt: execution.attempt,
-  };
-}
-
-export function eventJson(event: EventRecord): Record<string, unknown> {
-  return {
-    id: event.id,
-    type: event.type,
-    stack: event.stack,
-    source: event.source,
-    status: event.status,
-    data: event.data,
-    error: event.error,
-    attempts: event.attempts,
-    created_at: iso(event.created_at),
-    processed_at: iso(event.processed_at),
-    correlation_id: event.correlation_id,
-    idempotency_key: event.idempotency_key,
-    parent_id: event.parent_id,
-  };
-}
-
-export function eventWithExecutionsJson(event: EventWithExecutions): Record<string, unknown> {
-  return { ...eventJson(event), executions: event.executions.map((execution) => executionJson(execution)) };
-}
-
-export function hookJson(hook: HookRecord): Record<string, unknown> {
-  return {
-    ...hook,
-    created_at: iso(hook.created_at),
-    updated_at: iso(hook.updated_at),
-    last_run: iso(hook.last_run),
-  };
-}
+export { eventJson, eventWithExecutionsJson, executionJson, hookJson, iso, type ExecutionJson } from '../records-json.js';
 
 // ── shared human views ────────────────────────────────────────────────────────────────────────
 

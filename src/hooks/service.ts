@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { extname, join, resolve } from 'node:path';
 import { errorMessage, HookflowError } from '../errors.js';
 import { newId } from '../events/ids.js';
 import type { EventRecord, HookExecutionRecord, JsonObject } from '../events/model.js';
@@ -39,6 +39,11 @@ export interface HookTestResult {
   /** What the run would have written or dispatched; nothing was recorded. */
   dry_run: DryRunRecord;
 }
+
+export type ScriptLanguage = 'lua' | 'js' | 'ts' | 'commands';
+const SCRIPT_EXTENSIONS: Record<ScriptLanguage, string> = { lua: '.lua', js: '.js', ts: '.ts', commands: '.yaml' };
+const SCRIPT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+const LANGUAGES: Record<string, string> = { '.lua': 'lua', '.js': 'javascript', '.mjs': 'javascript', '.cjs': 'javascript', '.ts': 'typescript', '.mts': 'typescript', '.yaml': 'yaml', '.yml': 'yaml' };
 
 /** Hook management, shared by the CLI, the HTTP API and start-up loading. */
 export class HookService {
@@ -93,6 +98,47 @@ export class HookService {
     const inspector = await this.runtimes.get(runtime);
     const meta = inspector?.inspect ? await inspector.inspect(path) : {};
     return { ...fromMeta(meta), runtime, source: path, name: meta.name ?? nameFromFile(path) };
+  }
+
+  /**
+   * A hook from script text (the API, the UI, a remote `hook add`): saved as
+   * HOOKFLOW_HOME/hooks/NAME.EXT, so it is loaded again at the next start like any other hook file.
+   * A failed validation leaves the folder as it was.
+   */
+  async addFromScript(name: string, language: ScriptLanguage, script: string, overrides: HookOverrides = {}, options: { replace?: boolean } = {}): Promise<SavedHook> {
+    if (!SCRIPT_NAME.test(name)) {
+      throw new HookflowError('HF_ERR_INVALID_HOOK', `hook name "${name}" is not valid`, { where: 'name', hint: 'use 1-128 letters, digits and _ . -, starting with a letter or digit' });
+    }
+    if (!options.replace && (await this.store.getHook(name))) {
+      throw new HookflowError('HF_ERR_CONFLICT', `a hook named "${name}" exists already`, { hint: 'replace it (PUT, or `hook add --replace`) or choose another name' });
+    }
+    const folder = join(this.home, 'hooks');
+    mkdirSync(folder, { recursive: true });
+    const file = join(folder, `${name}${SCRIPT_EXTENSIONS[language]}`);
+    const previous = existsSync(file) ? readFileSync(file) : null;
+    const staging = `${file}.${process.pid}.tmp`;
+    writeFileSync(staging, script);
+    renameSync(staging, file);
+    try {
+      return await this.addFromFile(file, { ...overrides, name }, { replace: options.replace ?? false });
+    } catch (error) {
+      if (previous === null) rmSync(file, { force: true });
+      else writeFileSync(file, previous);
+      throw error;
+    }
+  }
+
+  /** A hook's script (or its commands) as text, with the language to highlight it as. */
+  async source(name: string): Promise<{ name: string; runtime: string; language: string; path: string | null; text: string }> {
+    const hook = await this.get(name);
+    if (!hook.source) return { name, runtime: hook.runtime, language: 'shell', path: null, text: (hook.commands ?? []).join('\n') };
+    let text: string;
+    try {
+      text = readFileSync(hook.source, 'utf8');
+    } catch (error) {
+      throw new HookflowError('HF_ERR_NOT_FOUND', `the file of hook "${name}" cannot be read: ${(error as Error).message}`, { where: hook.source });
+    }
+    return { name, runtime: hook.runtime, language: LANGUAGES[extname(hook.source).toLowerCase()] ?? 'plaintext', path: hook.source, text };
   }
 
   /**

@@ -1,5 +1,7 @@
 import type { EventRecord, EventStatus, HookExecutionRecord, JsonObject, JsonValue } from '../events/model.js';
 import type { HookRecord, HookRuntimeName, RetryPolicy } from '../hooks/model.js';
+import type { ApiTokenRecord, Role, UserRecord } from './accounts.js';
+import type { SourceKind, SourceRecord } from './sources.js';
 import type { EventInsert, ProcessInfo } from './store.js';
 
 /**
@@ -121,4 +123,38 @@ export function toProcess(row: Row): ProcessInfo {
 /** jsonb parameters go over the wire as JSON text: pg would turn a JS array into a SQL array. */
 export function jsonParam(value: JsonValue | RetryPolicy): string {
   return JSON.stringify(value);
+}
+
+export function toUser(row: Row): UserRecord {
+  return {
+    username: String(row.username),
+    password_hash: String(row.password_hash),
+    role: row.role as Role,
+    created_at: Number(row.created_at),
+    updated_at: Number(row.updated_at),
+  };
+}
+
+export function toToken(row: Row): ApiTokenRecord {
+  return {
+    id: String(row.id),
+    name: String(row.name),
+    role: row.role as Role,
+    secret_hash: String(row.secret_hash),
+    created_by: nullableString(row.created_by),
+    created_at: Number(row.created_at),
+    expires_at: nullableNumber(row.expires_at),
+    revoked_at: nullableNumber(row.revoked_at),
+  };
+}
+
+export function toSource(row: Row): SourceRecord {
+  return {
+    kind: row.kind as SourceKind,
+    name: String(row.name),
+    enabled: flag(row.enabled),
+    config: json<JsonObject>(row.config, {}),
+    created_at: Number(row.created_at),
+    updated_at: Number(row.updated_at),
+  };
 }

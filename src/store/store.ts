@@ -1,5 +1,7 @@
 import type { EventRecord, EventStatus, HookExecutionRecord, JsonValue, NewEvent } from '../events/model.js';
 import type { HookRecord } from '../hooks/model.js';
+import type { AccountStore } from './accounts.js';
+import type { SourceStore } from './sources.js';
 
 /**
  * The store: everything durable lives here, and processes coordinate only through it.
@@ -84,6 +86,10 @@ export interface Store {
   removeProcess(id: string): Promise<void>;
   /** Processes whose heartbeat is newer than now - maxAgeMs. */
   listLiveProcesses(kind: string, maxAgeMs: number): Promise<ProcessInfo[]>;
+
+  // ── accounts and sources (src/store/accounts.ts, src/store/sources.ts) ──────────────────────
+  readonly accounts: AccountStore;
+  readonly sources: SourceStore;
 
   // ── wake-ups ──────────────────────────────────────────────────────────────────────────────
   /**

@@ -10,6 +10,8 @@ import { isHookflowError } from '../../src/errors.js';
 import { newId } from '../../src/events/ids.js';
 import type { EventRecord, HookExecutionRecord, JsonObject, NewEvent } from '../../src/events/model.js';
 import { NO_RETRY, type HookRecord } from '../../src/hooks/model.js';
+import type { ApiTokenRecord, UserRecord } from '../../src/store/accounts.js';
+import type { SourceKind, SourceRecord } from '../../src/store/sources.js';
 import type { EventInsert, EventQuery, ProcessInfo, Store } from '../../src/store/store.js';
 
 export interface StoreHarness {
@@ -123,6 +125,43 @@ async function rejectsWithCode(promise: Promise<unknown>, code: string, messageI
     assert.ok(error.message.includes(messageIncludes), `"${error.message}" should name ${messageIncludes}`);
     return true;
   });
+}
+
+function userRecord(username: string, extra: Partial<UserRecord> = {}): UserRecord {
+  return {
+    username,
+    password_hash: `scrypt$16384$8$1$salt-${username}$hash-${username}`,
+    role: 'operator',
+    created_at: 1_000,
+    updated_at: 1_000,
+    ...extra,
+  };
+}
+
+function tokenRecord(id: string, name: string, extra: Partial<ApiTokenRecord> = {}): ApiTokenRecord {
+  return {
+    id,
+    name,
+    role: 'viewer',
+    secret_hash: `sha256-of-${id}`,
+    created_by: 'alice',
+    created_at: 1_000,
+    expires_at: null,
+    revoked_at: null,
+    ...extra,
+  };
+}
+
+function sourceRecord(kind: SourceKind, name: string, extra: Partial<SourceRecord> = {}): SourceRecord {
+  return {
+    kind,
+    name,
+    enabled: true,
+    config: { path: `/hooks/${name}`, every: '*/5 * * * *', headers: { 'x-a': ['1', 2, null] }, strict: false },
+    created_at: 1_000,
+    updated_at: 1_000,
+    ...extra,
+  };
 }
 
 export function runStoreConformance(
@@ -926,6 +965,279 @@ export function runStoreConformance(
         await other.insertEvents([pending()]);
         await sleep(150);
         assert.equal(calls, after, 'no call after unsubscribe');
+      });
+    });
+
+    describe('accounts', () => {
+      it('createUser, getUser and listUsers round-trip every field, by username; a taken username conflicts', async () => {
+        const carol = userRecord('carol', { role: 'viewer', created_at: 1_700_000_000_123, updated_at: 1_700_000_000_456 });
+        await store.accounts.createUser(carol);
+        await store.accounts.createUser(userRecord('alice', { role: 'admin' }));
+        await store.accounts.createUser(userRecord('Bob'));
+        assert.deepEqual(await store.accounts.getUser('carol'), carol);
+        assert.equal(await store.accounts.getUser('nobody'), null);
+        assert.deepEqual(
+          (await store.accounts.listUsers()).map((u) => [u.username, u.role]),
+          [
+            ['Bob', 'operator'],
+            ['alice', 'admin'],
+            ['carol', 'viewer'],
+          ],
+          'byte order, as both backends compare text keys',
+        );
+        await rejectsWithCode(store.accounts.createUser(userRecord('carol', { role: 'admin' })), 'HF_ERR_CONFLICT', '"carol"');
+        assert.deepEqual(await store.accounts.getUser('carol'), carol, 'a conflicting create changes nothing');
+      });
+
+      it('updateUser changes only what it is given; deleteUser leaves the user’s tokens', async () => {
+        await store.accounts.createUser(userRecord('alice'));
+        const cases: Array<[string, Parameters<Store['accounts']['updateUser']>[1], Partial<UserRecord>]> = [
+          ['password only', { password_hash: 'scrypt$new', updated_at: 2_000 }, { password_hash: 'scrypt$new', role: 'operator', updated_at: 2_000 }],
+          ['role only', { role: 'admin', updated_at: 3_000 }, { password_hash: 'scrypt$new', role: 'admin', updated_at: 3_000 }],
+          ['both', { password_hash: 'scrypt$both', role: 'viewer', updated_at: 4_000 }, { password_hash: 'scrypt$both', role: 'viewer', updated_at: 4_000 }],
+          ['neither', { updated_at: 5_000 }, { password_hash: 'scrypt$both', role: 'viewer', updated_at: 5_000 }],
+        ];
+        for (const [name, changes, expected] of cases) {
+          assert.equal(await store.accounts.updateUser('alice', changes), true, name);
+          assert.deepEqual(await store.accounts.getUser('alice'), { ...userRecord('alice'), ...expected }, name);
+        }
+        assert.equal(await store.accounts.updateUser('nobody', { role: 'admin', updated_at: 6_000 }), false);
+        assert.equal(await store.accounts.getUser('nobody'), null, 'updateUser creates nobody');
+
+        await store.accounts.createToken(tokenRecord('tok1', 'ci', { created_by: 'alice' }));
+        assert.equal(await store.accounts.deleteUser('alice'), true);
+        assert.equal(await store.accounts.deleteUser('alice'), false);
+        assert.equal(await store.accounts.getUser('alice'), null);
+        assert.equal((await store.accounts.getToken('tok1'))?.created_by, 'alice', 'the token stays and still names its creator');
+      });
+
+      it('createFirstUser creates only into an empty table, again once it is empty again', async () => {
+        assert.equal(await store.accounts.createFirstUser(userRecord('root', { role: 'admin' })), true);
+        assert.equal(await store.accounts.createFirstUser(userRecord('second', { role: 'admin' })), false);
+        assert.deepEqual(
+          (await store.accounts.listUsers()).map((u) => u.username),
+          ['root'],
+        );
+        assert.equal(await store.accounts.deleteUser('root'), true);
+        await store.accounts.createUser(userRecord('plain'));
+        assert.equal(await store.accounts.createFirstUser(userRecord('root')), false, 'a user made by createUser counts');
+        assert.equal(await store.accounts.deleteUser('plain'), true);
+        assert.equal(await store.accounts.createFirstUser(userRecord('again')), true);
+      });
+
+      it('createFirstUser racing from two stores creates exactly one user', async () => {
+        const other = await harness.second();
+        for (let round = 0; round < 5; round++) {
+          const contenders = [store, other, store, other, store, other].map((s, i) =>
+            s.accounts.createFirstUser(userRecord(`admin-${round}-${i}`, { role: 'admin' })),
+          );
+          const results = await Promise.all(contenders);
+          assert.equal(results.filter(Boolean).length, 1, `round ${round}: ${JSON.stringify(results)}`);
+          const users = await other.accounts.listUsers();
+          assert.deepEqual(
+            users.map((u) => u.username),
+            [`admin-${round}-${results.indexOf(true)}`],
+          );
+          assert.equal(await store.accounts.deleteUser(users[0].username), true);
+        }
+      });
+
+      it('createToken, getToken and listTokens (by creation, revoked included); a taken id or name conflicts', async () => {
+        const full = tokenRecord('tok-b', 'deploy', {
+          role: 'operator',
+          created_by: null,
+          created_at: 1_700_000_000_002,
+          expires_at: 1_800_000_000_000,
+        });
+        await store.accounts.createToken(full);
+        await store.accounts.createToken(tokenRecord('tok-c', 'backup', { created_at: 1_700_000_000_001 }));
+        await store.accounts.createToken(tokenRecord('tok-a', 'ci', { created_at: 1_700_000_000_003, revoked_at: 1_700_000_000_004 }));
+        assert.deepEqual(await store.accounts.getToken('tok-b'), full);
+        assert.equal(await store.accounts.getToken('missing'), null);
+        assert.deepEqual(
+          (await store.accounts.listTokens()).map((t) => t.id),
+          ['tok-c', 'tok-b', 'tok-a'],
+        );
+        await rejectsWithCode(store.accounts.createToken(tokenRecord('tok-d', 'deploy')), 'HF_ERR_CONFLICT', '"deploy"');
+        await rejectsWithCode(store.accounts.createToken(tokenRecord('tok-b', 'fresh-name')), 'HF_ERR_CONFLICT', '"tok-b"');
+        assert.equal(await store.accounts.getToken('tok-d'), null);
+        assert.equal((await store.accounts.listTokens()).length, 3);
+      });
+
+      it('revokeToken revokes once: a second revoke, or one of a missing token, is false and keeps the first time', async () => {
+        await store.accounts.createToken(tokenRecord('tok1', 'ci'));
+        assert.equal(await store.accounts.revokeToken('tok1', 5_000), true);
+        assert.equal(await store.accounts.revokeToken('tok1', 6_000), false);
+        assert.equal((await store.accounts.getToken('tok1'))?.revoked_at, 5_000);
+        assert.equal(await store.accounts.revokeToken('missing', 5_000), false);
+        const other = await harness.second();
+        assert.equal(await other.accounts.revokeToken('tok1', 7_000), false, 'another store sees the revocation');
+        await rejectsWithCode(store.accounts.createToken(tokenRecord('tok2', 'ci')), 'HF_ERR_CONFLICT', '"ci"');
+      });
+
+      it('putSettingIfAbsent keeps the first value; two stores racing agree on one', async () => {
+        assert.equal(await store.accounts.getSetting('jwt_secret'), null);
+        assert.equal(await store.accounts.putSettingIfAbsent('jwt_secret', 'first'), 'first');
+        assert.equal(await store.accounts.putSettingIfAbsent('jwt_secret', 'second'), 'first');
+        assert.equal(await store.accounts.getSetting('jwt_secret'), 'first');
+
+        const other = await harness.second();
+        for (let round = 0; round < 5; round++) {
+          const key = `race-${round}`;
+          const results = await Promise.all([
+            store.accounts.putSettingIfAbsent(key, 'from-a'),
+            other.accounts.putSettingIfAbsent(key, 'from-b'),
+            store.accounts.putSettingIfAbsent(key, 'from-a2'),
+            other.accounts.putSettingIfAbsent(key, 'from-b2'),
+          ]);
+          assert.equal(new Set(results).size, 1, `round ${round}: ${JSON.stringify(results)}`);
+          assert.ok(['from-a', 'from-b', 'from-a2', 'from-b2'].includes(results[0]));
+          assert.equal(await store.accounts.getSetting(key), results[0]);
+          assert.equal(await other.accounts.getSetting(key), results[0]);
+        }
+      });
+    });
+
+    describe('sources', () => {
+      it('saveSource and getSource round-trip every field; a taken (kind, name) conflicts unless replace', async () => {
+        const hook = sourceRecord('webhook', 'github', { enabled: false, created_at: 1_700_000_000_123, updated_at: 1_700_000_000_456 });
+        await store.sources.saveSource(hook, { replace: false });
+        assert.deepEqual(await store.sources.getSource('webhook', 'github'), hook);
+        assert.equal(await store.sources.getSource('schedule', 'github'), null, 'kinds are apart');
+        assert.equal(await store.sources.getSource('webhook', 'missing'), null);
+
+        await rejectsWithCode(
+          store.sources.saveSource(sourceRecord('webhook', 'github'), { replace: false }),
+          'HF_ERR_CONFLICT',
+          'webhook named "github"',
+        );
+        assert.deepEqual(await store.sources.getSource('webhook', 'github'), hook, 'a conflicting save changes nothing');
+
+        const replacement = sourceRecord('webhook', 'github', { config: { path: '/new' }, created_at: 9_000, updated_at: 9_000 });
+        await store.sources.saveSource(replacement, { replace: true });
+        assert.deepEqual(
+          await store.sources.getSource('webhook', 'github'),
+          { ...replacement, created_at: hook.created_at },
+          'a replaced source keeps its created_at',
+        );
+        await store.sources.saveSource(sourceRecord('watcher', 'fresh'), { replace: true });
+        assert.ok(await store.sources.getSource('watcher', 'fresh'), 'replace also inserts');
+      });
+
+      it('listSources lists one kind, ordered by name', async () => {
+        for (const [kind, name] of [
+          ['schedule', 'nightly'],
+          ['webhook', 'stripe'],
+          ['schedule', 'Hourly'],
+          ['webhook', 'github'],
+          ['schedule', 'backup'],
+          ['watcher', 'uploads'],
+        ] as const) {
+          await store.sources.saveSource(sourceRecord(kind, name), { replace: false });
+        }
+        const cases: Array<[SourceKind, string[]]> = [
+          ['schedule', ['Hourly', 'backup', 'nightly']],
+          ['webhook', ['github', 'stripe']],
+          ['watcher', ['uploads']],
+        ];
+        for (const [kind, names] of cases) {
+          const listed = await store.sources.listSources(kind);
+          assert.deepEqual(
+            listed.map((s) => s.name),
+            names,
+            kind,
+          );
+          assert.ok(listed.every((s) => s.kind === kind));
+        }
+        await store.sources.deleteSource('watcher', 'uploads');
+        assert.deepEqual(await store.sources.listSources('watcher'), []);
+      });
+
+      it('setSourceEnabled and deleteSource report whether the source existed', async () => {
+        await store.sources.saveSource(sourceRecord('schedule', 'nightly'), { replace: false });
+        await store.sources.saveSource(sourceRecord('webhook', 'nightly'), { replace: false });
+        const before = Date.now();
+        assert.equal(await store.sources.setSourceEnabled('schedule', 'nightly', false), true);
+        const disabled = await store.sources.getSource('schedule', 'nightly');
+        assert.equal(disabled?.enabled, false);
+        assert.ok((disabled?.updated_at ?? 0) >= before, 'enabling counts as an update');
+        assert.equal((await store.sources.getSource('webhook', 'nightly'))?.enabled, true, 'the other kind is untouched');
+        assert.equal(await store.sources.setSourceEnabled('schedule', 'nightly', true), true);
+        assert.equal((await store.sources.getSource('schedule', 'nightly'))?.enabled, true);
+        assert.equal(await store.sources.setSourceEnabled('watcher', 'nightly', true), false);
+
+        assert.equal(await store.sources.deleteSource('schedule', 'nightly'), true);
+        assert.equal(await store.sources.deleteSource('schedule', 'nightly'), false);
+        assert.equal(await store.sources.getSource('schedule', 'nightly'), null);
+        assert.ok(await store.sources.getSource('webhook', 'nightly'), 'the other kind is untouched');
+      });
+
+      it('sourcesRevision changes with every save, enable and delete, and only then; other stores see it', async () => {
+        const other = await harness.second();
+        let last = await store.sources.sourcesRevision();
+        const expectChange = async (what: string, changed: boolean) => {
+          const now = await other.sources.sourcesRevision();
+          if (changed) assert.notEqual(now, last, `${what} should change the revision`);
+          else assert.equal(now, last, `${what} should not change the revision`);
+          last = now;
+        };
+        await store.sources.saveSource(sourceRecord('webhook', 'a'), { replace: false });
+        await expectChange('a save', true);
+        await store.sources.saveSource(sourceRecord('webhook', 'a'), { replace: true });
+        await expectChange('a replace', true);
+        await assert.rejects(store.sources.saveSource(sourceRecord('webhook', 'a'), { replace: false }));
+        await expectChange('a conflicting save', false);
+        await store.sources.setSourceEnabled('webhook', 'a', false);
+        await expectChange('a disable', true);
+        await store.sources.setSourceEnabled('webhook', 'missing', false);
+        await expectChange('disabling a missing source', false);
+        await store.sources.deleteSource('webhook', 'a');
+        await expectChange('a delete', true);
+        await store.sources.deleteSource('webhook', 'a');
+        await expectChange('deleting a missing source', false);
+        await store.saveHook(hookRecord('not-a-source'), { replace: false });
+        await expectChange('a hook change', false);
+      });
+
+      it('claimScheduleTick: one claim per (schedule, tick); lastScheduleTick is the latest claimed', async () => {
+        assert.equal(await store.sources.lastScheduleTick('nightly'), null);
+        assert.equal(await store.sources.claimScheduleTick('nightly', 60_000, 'server-a'), true);
+        assert.equal(await store.sources.claimScheduleTick('nightly', 60_000, 'server-a'), false, 'not even by its owner');
+        assert.equal(await store.sources.claimScheduleTick('nightly', 180_000, 'server-b'), true);
+        assert.equal(await store.sources.claimScheduleTick('nightly', 120_000, 'server-b'), true, 'a missed tick is claimed late');
+        assert.equal(await store.sources.claimScheduleTick('hourly', 60_000, 'server-b'), true, 'schedules are apart');
+        assert.equal(await store.sources.lastScheduleTick('nightly'), 180_000);
+        assert.equal(await store.sources.lastScheduleTick('hourly'), 60_000);
+      });
+
+      it('claimScheduleTick from two stores on the same ticks: exactly one claim each', async () => {
+        const other = await harness.second();
+        const ticks = Array.from({ length: 10 }, (_, i) => 1_700_000_000_000 + i * 60_000);
+        const claims = await Promise.all(
+          ticks.flatMap((tick) => [
+            store.sources.claimScheduleTick('every-minute', tick, 'server-a'),
+            other.sources.claimScheduleTick('every-minute', tick, 'server-b'),
+          ]),
+        );
+        ticks.forEach((tick, i) => {
+          assert.equal(claims[2 * i] !== claims[2 * i + 1], true, `tick ${tick}: ${claims[2 * i]} / ${claims[2 * i + 1]}`);
+        });
+        assert.equal(await other.sources.lastScheduleTick('every-minute'), ticks[ticks.length - 1]);
+      });
+
+      it('deleteSource of a schedule forgets its ticks; of another kind it leaves them', async () => {
+        await store.sources.saveSource(sourceRecord('schedule', 'nightly'), { replace: false });
+        await store.sources.saveSource(sourceRecord('webhook', 'nightly'), { replace: false });
+        assert.equal(await store.sources.claimScheduleTick('nightly', 60_000, 'server-a'), true);
+        assert.equal(await store.sources.claimScheduleTick('hourly', 60_000, 'server-a'), true);
+
+        assert.equal(await store.sources.deleteSource('webhook', 'nightly'), true);
+        assert.equal(await store.sources.lastScheduleTick('nightly'), 60_000);
+
+        assert.equal(await store.sources.deleteSource('schedule', 'nightly'), true);
+        assert.equal(await store.sources.lastScheduleTick('nightly'), null);
+        assert.equal(await store.sources.lastScheduleTick('hourly'), 60_000, 'other schedules keep theirs');
+        assert.equal(await store.sources.claimScheduleTick('nightly', 60_000, 'server-a'), true, 'a new schedule of that name starts afresh');
       });
     });
   });

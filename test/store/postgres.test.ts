@@ -64,7 +64,8 @@ runStoreConformance(
         const client = await adminClient(url);
         await client.query(`SET search_path TO ${CONFORMANCE_SCHEMA};
           DELETE FROM hook_executions; DELETE FROM events; DELETE FROM hooks; DELETE FROM state;
-          DELETE FROM secrets; DELETE FROM processes; UPDATE meta SET value = 0;`);
+          DELETE FROM secrets; DELETE FROM processes; DELETE FROM users; DELETE FROM api_tokens;
+          DELETE FROM settings; DELETE FROM sources; DELETE FROM schedule_ticks; UPDATE meta SET value = 0;`);
       },
     };
   },

@@ -4,6 +4,10 @@ import type { EventRecord, EventStatus, HookExecutionRecord, JsonValue } from '.
 import { isWildcard, patternToRegexSource } from '../../events/patterns.js';
 import type { HookRecord } from '../../hooks/model.js';
 import type { EventCompletion, EventInsert, EventQuery, InsertedEvent, ProcessInfo, Store, StoreChange } from '../store.js';
+import type { AccountStore } from '../accounts.js';
+import type { SourceStore } from '../sources.js';
+import { PostgresAccounts } from './accounts.js';
+import { PostgresSources } from './sources.js';
 import {
   connectionConfig,
   createPool,
@@ -33,6 +37,8 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   private readonly listener: EventsListener;
   private closing: Promise<void> | null = null;
+  readonly accounts: AccountStore;
+  readonly sources: SourceStore;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -41,6 +47,8 @@ export class PostgresStore implements Store {
     options: PoolOptions,
   ) {
     this.listener = new EventsListener(() => new pg.Client(connectionConfig(url, options)));
+    this.accounts = new PostgresAccounts(pool, (run) => this.transaction(run));
+    this.sources = new PostgresSources(pool);
   }
 
   /** `url` may carry `?schema=NAME`; `options.schema` wins over it. */

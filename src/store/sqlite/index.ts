@@ -6,6 +6,7 @@ import { HookflowError } from '../../errors.js';
 import type { EventRecord, EventStatus, HookExecutionRecord, JsonValue } from '../../events/model.js';
 import { isWildcard, patternToRegexSource } from '../../events/patterns.js';
 import type { HookRecord } from '../../hooks/model.js';
+import type { AccountStore } from '../accounts.js';
 import { loadMigrations } from '../migrations.js';
 import { newEventRecord, toEvent, toExecution, toHook, toProcess, type Row } from '../rows.js';
 import type {
@@ -16,6 +17,10 @@ import type {
   ProcessInfo,
   Store,
 } from '../store.js';
+import type { SourceStore } from '../sources.js';
+import type { SqliteAccess } from './access.js';
+import { SqliteAccounts } from './accounts.js';
+import { SqliteSources } from './sources.js';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -31,11 +36,17 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly statements = new Map<string, Database.Statement>();
+  readonly accounts: AccountStore;
+  readonly sources: SourceStore;
 
   private constructor(
     readonly path: string,
     private readonly db: Database.Database,
-  ) {}
+  ) {
+    const access: SqliteAccess = { stmt: (sql) => this.stmt(sql), write: (work) => this.write(work) };
+    this.accounts = new SqliteAccounts(access);
+    this.sources = new SqliteSources(access);
+  }
 
   static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });

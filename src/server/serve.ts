@@ -1,0 +1,70 @@
+import { AuthService, type FirstAdmin } from '../auth/service.js';
+import type { Engine } from '../engine.js';
+import { errorMessage } from '../errors.js';
+import { buildServer, type HookflowApp } from './app.js';
+import { DEFAULT_SERVER_OPTIONS, type ServerContext, type ServerOptions } from './context.js';
+import { SecurityEventThinner } from './security-events.js';
+
+export interface RunningServer {
+  app: HookflowApp;
+  ctx: ServerContext;
+  /** `http://host:port` as listening (the real port when 0 was asked). */
+  url: string;
+  /** Set when this start created the first admin (print it once). */
+  firstAdmin: FirstAdmin | null;
+  close(): Promise<void>;
+}
+
+/** Server options from the environment (HOOKFLOW_HOST, HOOKFLOW_PORT, …) over the defaults. */
+export function serverOptionsFromEnv(env: NodeJS.ProcessEnv, overrides: Partial<ServerOptions> = {}): ServerOptions {
+  const number = (name: string, fallback: number): number => {
+    const text = env[name];
+    if (text === undefined || text === '') return fallback;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 0) throw new Error(`${name}="${text}" is not a whole number`);
+    return value;
+  };
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined)) as Partial<ServerOptions>;
+  return {
+    ...DEFAULT_SERVER_OPTIONS,
+    host: env.HOOKFLOW_HOST || DEFAULT_SERVER_OPTIONS.host,
+    port: number('HOOKFLOW_PORT', DEFAULT_SERVER_OPTIONS.port),
+    loginRateLimit: number('HOOKFLOW_LOGIN_RATE_LIMIT', DEFAULT_SERVER_OPTIONS.loginRateLimit),
+    publishRateLimit: number('HOOKFLOW_PUBLISH_RATE_LIMIT', DEFAULT_SERVER_OPTIONS.publishRateLimit),
+    metricsAuth: env.HOOKFLOW_METRICS_AUTH !== '0',
+    logLevel: env.HOOKFLOW_LOG_LEVEL === 'silent' ? false : (env.HOOKFLOW_LOG_LEVEL ?? DEFAULT_SERVER_OPTIONS.logLevel),
+    ...defined,
+  };
+}
+
+/**
+ * Builds the context (auth, the first admin, security events) and the app, and listens. The
+ * engine's dispatcher is started by the caller: the server only adds faces to it.
+ */
+export async function startServer(engine: Engine, options: ServerOptions, env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
+  const auth = await AuthService.open(engine.store, engine.secretBox);
+  const firstAdmin = await auth.bootstrapAdmin(env);
+  const thinner = new SecurityEventThinner((type, data) => {
+    engine.events.dispatch({ type, data, source: 'hookflow' }).catch((error: unknown) => {
+      process.stderr.write(`hookflow: could not record ${type}: ${errorMessage(error)}\n`);
+    });
+  });
+  const ctx: ServerContext = {
+    engine,
+    auth,
+    options,
+    securityEvent: (type, data) => thinner.record(type, data),
+  };
+  const app = await buildServer(ctx);
+  await app.listen({ host: options.host, port: options.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    app,
+    ctx,
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    firstAdmin,
+    close: () => app.close(),
+  };
+}
