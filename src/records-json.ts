@@ -70,3 +70,34 @@ export function hookJson(hook: HookRecord): HookJson {
   };
 }
 
+
+// ── and back: what a remote CLI receives, as records again ──────────────────────────────────────
+
+function ms(value: string | null | undefined): number | null {
+  return value === null || value === undefined ? null : Date.parse(value);
+}
+
+export function eventFromJson(json: EventJson): EventRecord {
+  return { ...json, created_at: ms(json.created_at) ?? 0, processed_at: ms(json.processed_at) };
+}
+
+export function executionFromJson(json: ExecutionJson, eventId = json.event_id ?? ''): HookExecutionRecord {
+  return {
+    event_id: eventId,
+    hook_name: json.hook_name,
+    success: json.success,
+    output: json.output,
+    error: json.error,
+    duration_ms: json.duration_ms,
+    executed_at: ms(json.executed_at) ?? 0,
+    attempt: json.attempt,
+  };
+}
+
+export function eventWithExecutionsFromJson(json: EventWithExecutionsJson): EventWithExecutions {
+  return { ...eventFromJson(json), executions: json.executions.map((execution) => executionFromJson(execution, json.id)) };
+}
+
+export function hookFromJson(json: HookJson): HookRecord {
+  return { ...json, created_at: ms(json.created_at) ?? 0, updated_at: ms(json.updated_at) ?? 0, last_run: ms(json.last_run) };
+}

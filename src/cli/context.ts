@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
 import { resolvePaths } from '../config.js';
+import { AuthService } from '../auth/service.js';
+import { loadCredential, normaliseUrl } from '../client/credentials.js';
+import { ApiClient, remoteServices } from '../client/remote.js';
+import type { HookflowServices } from '../client/services.js';
 import { Engine, type EngineOptions } from '../engine.js';
+import { HookflowError } from '../errors.js';
 import { colorEnabled, Output, type TextSink } from './output.js';
 import { maxEventBytes } from './parse.js';
 
@@ -22,6 +27,8 @@ export interface GlobalOptions {
   store?: string;
   json?: boolean;
   maxEventBytes?: number;
+  url?: string;
+  token?: string;
 }
 
 export { PACKAGE_ROOT, packageVersion } from '../version.js';
@@ -65,6 +72,54 @@ export class CliSession {
         if (!failed) throw error;
       });
     }
+  }
+
+  /** The server this command talks to (`--url`, HOOKFLOW_URL), or null to work on the local store. */
+  remoteUrl(command: Command): string | null {
+    const globals = this.globals(command);
+    const url = globals.url ?? (globals.store || globals.home ? undefined : this.io.env.HOOKFLOW_URL);
+    return url ? normaliseUrl(url) : null;
+  }
+
+  /** An API client for the remote server, with `--token`, HOOKFLOW_TOKEN or the token saved by `hookflow login`. */
+  apiClient(command: Command, url: string): ApiClient {
+    const token = this.globals(command).token ?? this.io.env.HOOKFLOW_TOKEN ?? loadCredential(this.io.env, url)?.token;
+    if (!token) {
+      throw new HookflowError('HF_ERR_UNAUTHORIZED', `no token for ${url}`, { hint: `run \`hookflow login --url ${url}\`, or pass --token / HOOKFLOW_TOKEN` });
+    }
+    return new ApiClient(url, token);
+  }
+
+  /**
+   * Runs `body` with the services of the server named by --url / HOOKFLOW_URL, or else of the
+   * local store (opened for the command and closed after it).
+   */
+  async withServices(command: Command, body: (services: HookflowServices, out: Output) => Promise<void>): Promise<void> {
+    const url = this.remoteUrl(command);
+    if (url) return body(remoteServices(this.apiClient(command, url)), this.output(command));
+    await this.withEngine(command, async (engine, out) => {
+      let accounts: AuthService | null = null;
+      const lazyAccounts = async () => (accounts ??= await AuthService.open(engine.store, engine.secretBox));
+      const services: HookflowServices = {
+        target: engine.options.storeUrl,
+        maxEventBytes: engine.dispatcher.maxEventBytes,
+        events: engine.events,
+        hooks: engine.hooks,
+        secrets: engine.secrets,
+        state: engine.state,
+        accounts: {
+          addUser: async (...args) => (await lazyAccounts()).addUser(...args),
+          listUsers: async () => (await lazyAccounts()).listUsers(),
+          removeUser: async (...args) => (await lazyAccounts()).removeUser(...args),
+          setPassword: async (...args) => (await lazyAccounts()).setPassword(...args),
+          setRole: async (...args) => (await lazyAccounts()).setRole(...args),
+          createToken: async (...args) => (await lazyAccounts()).createToken(...args),
+          listTokens: async () => (await lazyAccounts()).listTokens(),
+          revokeToken: async (...args) => (await lazyAccounts()).revokeToken(...args),
+        },
+      };
+      await body(services, out);
+    });
   }
 
   /** All of standard input as text (piped secrets, `--data @-`). */

@@ -46,23 +46,23 @@ export function registerEventCommands(program: Command, session: CliSession): vo
     .option('--wait', 'wait until the event is processed and show its hook executions')
     .addOption(new Option('--timeout <duration>', 'with --wait: give up after this long').argParser(duration).default(120_000, '2m'))
     .action(async (type: string, flags: DispatchFlags, command: Command) => {
-      await session.withEngine(command, async (engine, out) => {
+      await session.withServices(command, async (services, out) => {
         const input: NewEvent = {
           type,
-          data: (await readEventData(flags.data, engine.dispatcher.maxEventBytes, () => session.readStdin())) ?? {},
+          data: (await readEventData(flags.data, services.maxEventBytes, () => session.readStdin())) ?? {},
           stack: flags.stack ?? null,
           source: 'cli',
           correlation_id: flags.correlationId ?? null,
           idempotency_key: flags.idempotencyKey ?? null,
         };
         if (flags.wait) {
-          const done = await engine.events.dispatchAndWait(input, flags.timeout);
+          const done = await services.events.dispatchAndWait(input, flags.timeout);
           if (done.status === 'failed') session.exitCode = 1;
           if (out.json) return out.data(eventWithExecutionsJson(done));
           printEventDetails(out, done);
           return;
         }
-        const { event, created } = await engine.events.dispatch(input);
+        const { event, created } = await services.events.dispatch(input);
         if (out.json) return out.data({ ...eventJson(event), created });
         out.line(created ? event.id : `${event.id} (existing event: idempotency key already used)`);
       });
@@ -78,8 +78,8 @@ export function registerEventCommands(program: Command, session: CliSession): vo
     .option('--limit <n>', 'how many events (at most 1000)', positiveInt, 50)
     .option('--before <id>', 'page on: events older than this id')
     .action(async (flags: ListFlags, command: Command) => {
-      await session.withEngine(command, async (engine, out) => {
-        const found = await engine.events.list({
+      await session.withServices(command, async (services, out) => {
+        const found = await services.events.list({
           type: flags.type,
           status: flags.status,
           stack: flags.stack,
@@ -113,8 +113,8 @@ export function registerEventCommands(program: Command, session: CliSession): vo
     .description('one event with its hook executions, as JSON')
     .argument('<id>', 'event id')
     .action(async (id: string, _flags: unknown, command: Command) => {
-      await session.withEngine(command, async (engine, out) => {
-        out.data(eventWithExecutionsJson(await engine.events.get(id)));
+      await session.withServices(command, async (services, out) => {
+        out.data(eventWithExecutionsJson(await services.events.get(id)));
       });
     });
 
@@ -123,8 +123,8 @@ export function registerEventCommands(program: Command, session: CliSession): vo
     .description('one event with a table of its hook executions')
     .argument('<id>', 'event id')
     .action(async (id: string, _flags: unknown, command: Command) => {
-      await session.withEngine(command, async (engine, out) => {
-        const event = await engine.events.get(id);
+      await session.withServices(command, async (services, out) => {
+        const event = await services.events.get(id);
         if (out.json) return out.data(eventWithExecutionsJson(event));
         printEventDetails(out, event);
       });
@@ -135,8 +135,8 @@ export function registerEventCommands(program: Command, session: CliSession): vo
     .description('delete a processed event and its executions')
     .argument('<id>', 'event id')
     .action(async (id: string, _flags: unknown, command: Command) => {
-      await session.withEngine(command, async (engine, out) => {
-        await engine.events.delete(id);
+      await session.withServices(command, async (services, out) => {
+        await services.events.delete(id);
         if (out.json) return out.data({ deleted: id });
         out.line(`deleted event ${id}`);
       });
@@ -147,8 +147,8 @@ export function registerEventCommands(program: Command, session: CliSession): vo
     .description('delete processed events older than a duration (pending and processing ones are kept)')
     .requiredOption('--older-than <duration>', 'age, e.g. 720h or 30d', duration)
     .action(async (flags: { olderThan: number }, command: Command) => {
-      await session.withEngine(command, async (engine, out) => {
-        const deleted = await engine.events.cleanup(flags.olderThan);
+      await session.withServices(command, async (services, out) => {
+        const deleted = await services.events.cleanup(flags.olderThan);
         if (out.json) return out.data({ deleted });
         out.line(`deleted ${deleted} event${deleted === 1 ? '' : 's'} older than ${formatDuration(flags.olderThan)}`);
       });
@@ -167,9 +167,9 @@ export function registerEventCommands(program: Command, session: CliSession): vo
       if (id === undefined && (flags.type === undefined || flags.since === undefined)) {
         throw new UsageError('nothing to replay', 'give an event ID, or --type PATTERN --since DURATION (e.g. --type task.failed --since 1h)');
       }
-      await session.withEngine(command, async (engine, out) => {
+      await session.withServices(command, async (services, out) => {
         const copies =
-          id !== undefined ? [await engine.events.replay(id)] : await engine.events.replayMatching(flags.type ?? '*', Date.now() - (flags.since ?? 0));
+          id !== undefined ? [await services.events.replay(id)] : await services.events.replayMatching(flags.type ?? '*', Date.now() - (flags.since ?? 0));
         if (out.json) return out.data(copies.map(eventJson));
         for (const copy of copies) out.line(copy.id);
         if (id === undefined) out.note(`replayed ${copies.length} event${copies.length === 1 ? '' : 's'}`);

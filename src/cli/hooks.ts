@@ -64,11 +64,11 @@ export function registerHookCommands(program: Command, session: CliSession): voi
         throw new UsageError('a commands hook defined by flags needs --name', 'e.g. hookflow hook add --name notify --event task.failed --command "echo failed"');
       }
       const overrides = overridesFrom(flags);
-      await session.withEngine(command, async (engine, out) => {
+      await session.withServices(command, async (services, out) => {
         const saved =
           file === undefined
-            ? await engine.hooks.addCommands({ ...overrides, commands: flags.command ?? [] }, { replace: flags.replace })
-            : await engine.hooks.addFromFile(file, overrides, { replace: flags.replace });
+            ? await services.hooks.addCommands({ ...overrides, commands: flags.command ?? [] }, { replace: flags.replace })
+            : await services.hooks.addFromFile(file, overrides, { replace: flags.replace });
         for (const warning of saved.warnings) out.warn(warning);
         if (out.json) return out.data(hookJson(saved.hook));
         out.line(`${flags.replace ? 'saved' : 'added'} hook ${out.colors.bold(saved.hook.name)}`);
@@ -82,8 +82,8 @@ export function registerHookCommands(program: Command, session: CliSession): voi
     .description('list hooks')
     .option('--stack <stack>', 'only hooks of this stack')
     .action(async (flags: { stack?: string }, command: Command) => {
-      await session.withEngine(command, async (engine, out) => {
-        const hooks = await engine.hooks.list(flags.stack);
+      await session.withServices(command, async (services, out) => {
+        const hooks = await services.hooks.list(flags.stack);
         if (out.json) return out.data(hooks.map(hookJson));
         if (hooks.length === 0) {
           out.line(flags.stack ? `no hooks in stack ${flags.stack}` : 'no hooks yet: add one with `hookflow hook add FILE`');
@@ -101,8 +101,8 @@ export function registerHookCommands(program: Command, session: CliSession): voi
     .description('show one hook')
     .argument('<name>', 'hook name')
     .action(async (name: string, _flags: unknown, command: Command) => {
-      await session.withEngine(command, async (engine, out) => {
-        const found = await engine.hooks.get(name);
+      await session.withServices(command, async (services, out) => {
+        const found = await services.hooks.get(name);
         if (out.json) return out.data(hookJson(found));
         printHook(out, found);
       });
@@ -117,8 +117,8 @@ export function registerHookCommands(program: Command, session: CliSession): voi
       .description(enabled ? 'enable a hook: it runs on matching events again' : 'disable a hook: it stays defined but does not run')
       .argument('<name>', 'hook name')
       .action(async (name: string, _flags: unknown, command: Command) => {
-        await session.withEngine(command, async (engine, out) => {
-          const updated = await engine.hooks.setEnabled(name, enabled);
+        await session.withServices(command, async (services, out) => {
+          const updated = await services.hooks.setEnabled(name, enabled);
           if (out.json) return out.data(hookJson(updated));
           out.line(`${enabled ? '✅ enabled' : '⏸ disabled'} hook ${updated.name}`);
         });
@@ -130,8 +130,8 @@ export function registerHookCommands(program: Command, session: CliSession): voi
     .description('remove a hook (its execution history stays with the events)')
     .argument('<name>', 'hook name')
     .action(async (name: string, _flags: unknown, command: Command) => {
-      await session.withEngine(command, async (engine, out) => {
-        await engine.hooks.remove(name);
+      await session.withServices(command, async (services, out) => {
+        await services.hooks.remove(name);
         if (out.json) return out.data({ removed: name });
         out.line(`removed hook ${name}`);
       });
@@ -144,8 +144,8 @@ export function registerHookCommands(program: Command, session: CliSession): voi
     .option('--limit <n>', 'how many executions', positiveInt, 20)
     .option('--only-failed', 'only failed executions')
     .action(async (name: string, flags: { limit: number; onlyFailed?: boolean }, command: Command) => {
-      await session.withEngine(command, async (engine, out) => {
-        const executions = await engine.hooks.history(name, { limit: flags.limit, onlyFailed: flags.onlyFailed === true });
+      await session.withServices(command, async (services, out) => {
+        const executions = await services.hooks.history(name, { limit: flags.limit, onlyFailed: flags.onlyFailed === true });
         if (out.json) return out.data(executions.map((execution) => executionJson(execution, true)));
         if (executions.length === 0) {
           out.line(flags.onlyFailed ? `no failed executions of hook ${name}` : `hook ${name} has not run yet`);
@@ -174,9 +174,9 @@ export function registerHookCommands(program: Command, session: CliSession): voi
     .option('--type <type>', "event type (default: the hook's first exact type)")
     .option('--stack <stack>', "event stack (default: the hook's stack)")
     .action(async (name: string, flags: { data?: string; type?: string; stack?: string }, command: Command) => {
-      await session.withEngine(command, async (engine, out) => {
-        const data = await readEventData(flags.data, engine.dispatcher.maxEventBytes, () => session.readStdin());
-        const tested = await engine.hooks.test(name, { data, type: flags.type, stack: flags.stack });
+      await session.withServices(command, async (services, out) => {
+        const data = await readEventData(flags.data, services.maxEventBytes, () => session.readStdin());
+        const tested = await services.hooks.test(name, { data, type: flags.type, stack: flags.stack });
         if (!tested.result.success) session.exitCode = 1;
         if (out.json) return out.data({ ...tested, event: eventJson(tested.event) });
         printTestResult(out, tested);

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import pc from 'picocolors';
 import { isHookflowError } from '../errors.js';
 import { CliSession, packageVersion, type CliIo } from './context.js';
+import { registerAccountCommands } from './accounts.js';
 import { registerEventCommands } from './events.js';
 import { registerHookCommands } from './hooks.js';
 import { colorEnabled, Output } from './output.js';
@@ -27,6 +28,8 @@ export function buildProgram(session: CliSession): Command {
     .helpOption('-h, --help', 'show help for a command')
     .option('--home <dir>', 'hookflow home: hooks/, secret.key, the SQLite store (env HOOKFLOW_HOME, default ./.hookflow)')
     .option('--store <url>', 'store URL: sqlite:PATH or postgres://user:password@host/db (env HOOKFLOW_STORE)')
+    .option('--url <url>', 'talk to a hookflow server instead of the local store (env HOOKFLOW_URL; sign in with `hookflow login`)')
+    .option('--token <token>', 'API or session token for --url (env HOOKFLOW_TOKEN; default: the one saved by `hookflow login`)')
     .option('--json', 'print JSON for scripts instead of tables')
     .option('--max-event-bytes <n>', 'largest event data accepted, in bytes (env HOOKFLOW_MAX_EVENT_BYTES, default 1 MiB)', positiveInt)
     .exitOverride()
@@ -41,6 +44,7 @@ export function buildProgram(session: CliSession): Command {
   registerSecretCommands(program, session);
   registerStateCommands(program, session);
   registerServeCommands(program, session);
+  registerAccountCommands(program, session);
   return program;
 }
 

@@ -2,7 +2,6 @@ import Table from 'cli-table3';
 import pc from 'picocolors';
 import type { EventRecord, EventStatus, HookExecutionRecord, JsonValue } from '../events/model.js';
 import type { EventWithExecutions } from '../events/service.js';
-import type { HookRecord } from '../hooks/model.js';
 
 /** Where a command writes: the process's streams in the binary, buffers in tests. */
 export interface TextSink {

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { HookflowError } from '../errors.js';
-import type { CliIo, CliSession } from './context.js';
+import type { CliSession } from './context.js';
 import { formatTime, iso } from './output.js';
 import { UsageError } from './parse.js';
+import { promptHidden } from './prompt.js';
 
 /** `hookflow secret …`: set (from stdin or a hidden prompt, never an argument), list, delete. */
 export function registerSecretCommands(program: Command, session: CliSession): void {
@@ -21,9 +22,9 @@ export function registerSecretCommands(program: Command, session: CliSession): v
           `arguments end up in shell history and the process list; pipe it (printf %s "$TOKEN" | hookflow secret set ${name}) or type it at the prompt`,
         );
       }
-      const value = session.io.stdin.isTTY ? await promptHidden(session.io, `value of secret ${name}: `) : stripFinalNewline(await session.readStdin());
-      await session.withEngine(command, async (engine, out) => {
-        await engine.secrets.set(name, value);
+      const value = session.io.stdin.isTTY ? await promptHidden(session.io, `value of secret ${name}: `, 'the secret') : stripFinalNewline(await session.readStdin());
+      await session.withServices(command, async (services, out) => {
+        await services.secrets.set(name, value);
         if (out.json) return out.data({ name, set: true });
         out.line(`secret ${name} set`);
       });
@@ -33,8 +34,8 @@ export function registerSecretCommands(program: Command, session: CliSession): v
     .command('list')
     .description('secret names and dates (never values)')
     .action(async (_flags: unknown, command: Command) => {
-      await session.withEngine(command, async (engine, out) => {
-        const secrets = await engine.secrets.list();
+      await session.withServices(command, async (services, out) => {
+        const secrets = await services.secrets.list();
         if (out.json) return out.data(secrets.map((s) => ({ name: s.name, created_at: iso(s.created_at), updated_at: iso(s.updated_at) })));
         if (secrets.length === 0) {
           out.line('no secrets yet: add one with `hookflow secret set NAME`');
@@ -52,8 +53,8 @@ export function registerSecretCommands(program: Command, session: CliSession): v
     .description('delete a secret')
     .argument('<name>', 'secret name')
     .action(async (name: string, _flags: unknown, command: Command) => {
-      await session.withEngine(command, async (engine, out) => {
-        if (!(await engine.secrets.delete(name))) {
+      await session.withServices(command, async (services, out) => {
+        if (!(await services.secrets.delete(name))) {
           throw new HookflowError('HF_ERR_NOT_FOUND', `no secret named "${name}"`, { hint: 'see `hookflow secret list`' });
         }
         if (out.json) return out.data({ deleted: name });
@@ -65,34 +66,4 @@ export function registerSecretCommands(program: Command, session: CliSession): v
 /** A piped value keeps everything but the one newline `echo` adds. */
 export function stripFinalNewline(text: string): string {
   return text.replace(/\r?\n$/, '');
-}
-
-/** Reads a line from the terminal without echoing it. */
-function promptHidden(io: CliIo, question: string): Promise<string> {
-  const { stdin } = io;
-  if (!stdin.setRawMode) return Promise.reject(new UsageError('cannot prompt for the value here', 'pipe it on standard input instead'));
-  const setRawMode = stdin.setRawMode.bind(stdin);
-  io.stderr.write(question);
-  return new Promise((resolve, reject) => {
-    let value = '';
-    const finish = (error?: Error) => {
-      stdin.removeListener('data', onData);
-      setRawMode(false);
-      stdin.pause();
-      io.stderr.write('\n');
-      if (error) reject(error);
-      else resolve(value);
-    };
-    const onData = (chunk: Buffer | string) => {
-      for (const char of chunk.toString()) {
-        if (char === '\r' || char === '\n' || char === '\u0004') return finish();
-        if (char === '\u0003') return finish(new HookflowError('HF_ERR_INVALID_ARGUMENT', 'cancelled: the secret was not set'));
-        if (char === '\u007f' || char === '\b') value = [...value].slice(0, -1).join('');
-        else value += char;
-      }
-    };
-    setRawMode(true);
-    stdin.resume();
-    stdin.on('data', onData);
-  });
 }

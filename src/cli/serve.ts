@@ -7,9 +7,14 @@ import type { ProcessedEvent } from '../events/dispatcher.js';
 import type { SavedHook } from '../hooks/service.js';
 import { PACKAGE_ROOT, packageVersion, type CliSession } from './context.js';
 import { eventJson, executionJson, formatDuration, formatProcessedLine, type Output } from './output.js';
-import { duration, maskStoreUrl, positiveInt } from './parse.js';
+import { duration, maskStoreUrl, nonNegativeInt, positiveInt } from './parse.js';
+import { serverOptionsFromEnv, startServer, type RunningServer } from '../server/serve.js';
+import { adminBox } from './credentials.js';
 
 interface ServeFlags {
+  host?: string;
+  port?: number;
+  http: boolean;
   concurrency?: number;
   lease?: number;
   poll?: number;
@@ -23,6 +28,9 @@ export function registerServeCommands(program: Command, session: CliSession): vo
   program
     .command('serve')
     .description('run the dispatcher: load the hooks folder, process events until SIGINT/SIGTERM')
+    .option('--host <host>', 'HTTP address to listen on (env HOOKFLOW_HOST, default 127.0.0.1)')
+    .option('--port <port>', 'HTTP port (env HOOKFLOW_PORT, default 8001; 0 picks a free one)', nonNegativeInt)
+    .option('--no-http', 'run the dispatcher only: no HTTP API, UI or event sources')
     .option('--concurrency <n>', 'events processed at once (default 100)', positiveInt)
     .option('--lease <duration>', 'claim lease: the events of a server that died come back after it (default 30s)', duration)
     .option('--poll <duration>', 'fallback poll for events from other processes (default 250ms SQLite, 2s PostgreSQL)', duration)
@@ -37,6 +45,7 @@ export function registerServeCommands(program: Command, session: CliSession): vo
       const { dispatcher } = engine;
       dispatcher.on('error', (error: unknown) => out.error(`dispatcher: ${errorMessage(error)}`));
       const signals = new SignalWaiter(session.io.shutdown);
+      let server: RunningServer | null = null;
       try {
         say(`${out.colors.bold('hookflow')} ${packageVersion()}`);
         say(`  store        ${maskStoreUrl(engine.options.storeUrl)}`);
@@ -54,6 +63,13 @@ export function registerServeCommands(program: Command, session: CliSession): vo
           });
         }
         await dispatcher.start();
+        if (flags.http) {
+          const env = session.io.env;
+          const options = serverOptionsFromEnv(env, { host: flags.host, port: flags.port });
+          server = await startServer(engine, options, env, { write: (line) => session.io.stderr.write(line) });
+          say(`  http         ${server.url} (API docs ${server.url}/docs)`);
+          if (server.firstAdmin) out.note(adminBox(server.firstAdmin, server.url));
+        }
         const facts = { host: hostname(), pid: process.pid, version: packageVersion() };
         await engine.events.dispatch({ type: 'system.startup', data: facts, source: 'hookflow' });
         say(out.colors.green('ready: processing events (Ctrl-C to stop)'));
@@ -65,6 +81,7 @@ export function registerServeCommands(program: Command, session: CliSession): vo
         await engine.events.dispatch({ type: 'system.shutdown', data: { ...facts, signal }, source: 'hookflow' }).catch((error: unknown) => {
           out.error(`could not publish system.shutdown: ${errorMessage(error)}`);
         });
+        await server?.close();
         const stopped = await Promise.race([engine.close(flags.shutdownTimeout).then(() => 'stopped' as const), signals.next()]);
         if (stopped !== 'stopped') {
           out.error('forced stop: events still running go back to pending when their lease expires');
@@ -73,6 +90,7 @@ export function registerServeCommands(program: Command, session: CliSession): vo
         }
         say('stopped');
       } catch (error) {
+        await server?.close().catch(() => undefined);
         await engine.close(flags.shutdownTimeout).catch(() => undefined);
         throw error;
       } finally {

@@ -13,8 +13,8 @@ export function registerStateCommands(program: Command, session: CliSession): vo
     .description('print the value of a key (strings as they are, other values as JSON)')
     .argument('<key>', 'state key')
     .action(async (key: string, _flags: unknown, command: Command) => {
-      await session.withEngine(command, async (engine, out) => {
-        const value = await engine.state.get(key);
+      await session.withServices(command, async (services, out) => {
+        const value = await services.state.get(key);
         if (value === null) throw new HookflowError('HF_ERR_NOT_FOUND', `no state key "${key}"`, { hint: 'see `hookflow state list`' });
         if (out.json) return out.data(value);
         out.line(typeof value === 'string' ? value : JSON.stringify(value, null, 2));
@@ -27,9 +27,9 @@ export function registerStateCommands(program: Command, session: CliSession): vo
     .argument('<key>', 'state key')
     .argument('<value>', 'the value')
     .action(async (key: string, text: string, _flags: unknown, command: Command) => {
-      await session.withEngine(command, async (engine, out) => {
+      await session.withServices(command, async (services, out) => {
         const value = parseStateValue(text);
-        await engine.state.set(key, value);
+        await services.state.set(key, value);
         if (out.json) return out.data({ key, value });
         out.line(`${key} = ${compactJson(value)}`);
       });
@@ -40,8 +40,8 @@ export function registerStateCommands(program: Command, session: CliSession): vo
     .description('list keys with their values')
     .option('--prefix <prefix>', 'only keys starting with this')
     .action(async (flags: { prefix?: string }, command: Command) => {
-      await session.withEngine(command, async (engine, out) => {
-        const entries = await engine.state.list(flags.prefix);
+      await session.withServices(command, async (services, out) => {
+        const entries = await services.state.list(flags.prefix);
         if (out.json) return out.data(entries.map((entry) => ({ key: entry.key, value: entry.value, updated_at: iso(entry.updated_at) })));
         if (entries.length === 0) {
           out.line(flags.prefix ? `no state keys starting with ${flags.prefix}` : 'no state yet');
@@ -59,8 +59,8 @@ export function registerStateCommands(program: Command, session: CliSession): vo
     .description('delete a key')
     .argument('<key>', 'state key')
     .action(async (key: string, _flags: unknown, command: Command) => {
-      await session.withEngine(command, async (engine, out) => {
-        if (!(await engine.state.delete(key))) {
+      await session.withServices(command, async (services, out) => {
+        if (!(await services.state.delete(key))) {
           throw new HookflowError('HF_ERR_NOT_FOUND', `no state key "${key}"`, { hint: 'see `hookflow state list`' });
         }
         if (out.json) return out.data({ deleted: key });

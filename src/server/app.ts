@@ -39,10 +39,13 @@ function loggableUrl(url: string): string {
  * The HTTP face of hookflow: schemas on every route, OpenAPI at /openapi.json and /docs, auth on
  * everything not declared public, one error shape, one log line per request.
  */
-export async function buildServer(ctx: ServerContext): Promise<HookflowApp> {
+export async function buildServer(ctx: ServerContext, logSink?: { write(line: string): unknown }): Promise<HookflowApp> {
   const { options } = ctx;
   const app = Fastify({
-    logger: options.logLevel === false ? false : { level: options.logLevel, redact: ['req.headers.authorization', '*.password'] },
+    logger:
+      options.logLevel === false
+        ? false
+        : { level: options.logLevel, redact: ['req.headers.authorization', '*.password', '*.token', '*.access_token'], ...(logSink ? { stream: logSink } : {}) },
     // One line per request (onResponse below) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit,

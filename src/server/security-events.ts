@@ -1,6 +1,6 @@
 import type { JsonObject } from '../events/model.js';
 
-/** At most one event per (type, client) in this window; the next one says how many were thinned. */
+/** At most one event per (type, client, reason) in this window; the next one says how many were thinned. */
 const WINDOW_MS = 10_000;
 const MAX_TRACKED = 10_000;
 
@@ -19,7 +19,7 @@ export class SecurityEventThinner {
   record(type: string, data: JsonObject): void {
     // Every sign-in outcome is kept: login attempts are rate limited already.
     if (type === 'security.login_success' || type === 'security.login_failed') return this.publish(type, data);
-    const key = `${type}|${String(data.ip ?? '')}`;
+    const key = `${type}|${String(data.ip ?? '')}|${String(data.reason ?? '')}`;
     const now = this.now();
     const seen = this.last.get(key);
     if (seen && now - seen.at < WINDOW_MS) {

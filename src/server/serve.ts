@@ -41,7 +41,13 @@ export function serverOptionsFromEnv(env: NodeJS.ProcessEnv, overrides: Partial<
  * Builds the context (auth, the first admin, security events) and the app, and listens. The
  * engine's dispatcher is started by the caller: the server only adds faces to it.
  */
-export async function startServer(engine: Engine, options: ServerOptions, env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
+export async function startServer(
+  engine: Engine,
+  options: ServerOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  /** Where the JSON log lines go (default stdout); `hookflow serve` sends them to stderr. */
+  logSink?: { write(line: string): unknown },
+): Promise<RunningServer> {
   const auth = await AuthService.open(engine.store, engine.secretBox);
   const firstAdmin = await auth.bootstrapAdmin(env);
   const thinner = new SecurityEventThinner((type, data) => {
@@ -55,7 +61,7 @@ export async function startServer(engine: Engine, options: ServerOptions, env: N
     options,
     securityEvent: (type, data) => thinner.record(type, data),
   };
-  const app = await buildServer(ctx);
+  const app = await buildServer(ctx, logSink);
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;

@@ -23,7 +23,7 @@ describe('hookflow serve', () => {
     };
     const serving = home.run(['serve', '--poll', '20ms', '--concurrency', '4'], {
       shutdown: shutdown.signal,
-      env: { HOOKFLOW_STORE: undefined },
+      env: { HOOKFLOW_STORE: undefined, HOOKFLOW_PORT: '0', HOOKFLOW_ADMIN_PASSWORD: 'serve-test-password' },
       onStdout: (chunk) => (stdout += chunk),
     });
     try {

@@ -19,7 +19,7 @@ function lines(file: string): string[] {
 
 function serve(home: string, log: string): ChildProcess {
   const child = spawn(process.execPath, [BIN, 'serve', '--home', home, '--lease', '2s', '--poll', '100ms', '--quiet'], {
-    env: { ...process.env, HOOKFLOW_CRASH_LOG: log },
+    env: { ...process.env, HOOKFLOW_CRASH_LOG: log, HOOKFLOW_PORT: '0', HOOKFLOW_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[serve] ${chunk}`));

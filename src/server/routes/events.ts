@@ -45,14 +45,14 @@ const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) 
 const EventType = Type.Object({ type: Type.String(), category: Type.String(), description: Type.String(), data: Type.String(), origin: Type.String() });
 
 /** `since` as an epoch ms: a duration back from now, or a time. */
-function sinceOf(text: string | undefined): number | undefined {
+function sinceOf(text: string | undefined, where = 'query.since'): number | undefined {
   if (text === undefined) return undefined;
   const time = Date.parse(text);
   if (/^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(time)) return time;
   try {
     return Date.now() - parseDuration(text, 'since');
   } catch (error) {
-    throw new HookflowError('HF_ERR_VALIDATION', (error as Error).message, { where: 'query.since', hint: 'use a duration (1h, 7d) or an ISO-8601 time' });
+    throw new HookflowError('HF_ERR_VALIDATION', (error as Error).message, { where, hint: 'use a duration (1h, 7d) or an ISO-8601 time' });
   }
 }
 
@@ -105,6 +105,40 @@ export function eventRoutes(app: HookflowApp, ctx: ServerContext): void {
       const page = Math.min(limit, ctx.options.maxPageSize);
       const list = await events.list({ ...query, since: sinceOf(query.since), limit: page });
       return { events: list.map(eventJson), next_cursor: list.length === page ? list[list.length - 1].id : null };
+    },
+  );
+
+  app.post(
+    '/events/cleanup',
+    {
+      config: { access: 'admin' },
+      schema: {
+        summary: 'Delete processed events older than an age (pending and processing ones are kept)',
+        tags: ['events'],
+        body: Type.Object({ older_than_ms: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+        response: responses({ 200: Type.Object({ deleted: Type.Integer() }) }),
+      },
+    },
+    async (request) => ({ deleted: await events.cleanup(request.body.older_than_ms) }),
+  );
+
+  app.post(
+    '/events/replay',
+    {
+      config: { access: 'operator' },
+      schema: {
+        summary: 'Replay every event of a type pattern created since a time (oldest first)',
+        tags: ['events'],
+        body: Type.Object(
+          { type: Type.String({ minLength: 1, maxLength: 128 }), since: Type.String({ description: 'a duration back from now (1h) or an ISO-8601 time' }) },
+          { additionalProperties: false },
+        ),
+        response: responses({ 201: Type.Object({ events: Type.Array(EventSchema) }) }),
+      },
+    },
+    async (request, reply) => {
+      const copies = await events.replayMatching(request.body.type, sinceOf(request.body.since, 'body.since') ?? 0, ctx.options.maxPageSize);
+      return reply.status(201).send({ events: copies.map(eventJson) });
     },
   );
 
