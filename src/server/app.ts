@@ -55,6 +55,8 @@ export async function buildServer(ctx: ServerContext, logSink?: { write(line: st
     routerOptions: { maxParamLength: 256 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // JSON only: a text/plain body is refused (415) rather than handed to a route as a string.
+  app.removeContentTypeParser('text/plain');
   // The default parser (with prototype-poisoning protection), plus a depth limit.
   const defaultJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {

@@ -44,8 +44,28 @@ interface FastifyLikeError {
   code?: string;
   statusCode?: number;
   message: string;
-  validation?: ReadonlyArray<{ instancePath?: string; message?: string; params?: Record<string, unknown>; keyword?: string }>;
+  validation?: ReadonlyArray<AjvProblem>;
   validationContext?: string;
+}
+
+type AjvProblem = { instancePath?: string; message?: string; params?: Record<string, unknown>; keyword?: string };
+
+/**
+ * One entry per field: a union of literals fails once per branch in Ajv, which people should
+ * read as "must be one of a, b, c", not as three errors.
+ */
+function validationFields(context: string | undefined, problems: ReadonlyArray<AjvProblem>): Array<{ path: string; message: string }> {
+  const byPath = new Map<string, AjvProblem[]>();
+  for (const problem of problems) {
+    const path = fieldPath(context, problem.instancePath, problem.params);
+    byPath.set(path, [...(byPath.get(path) ?? []), problem]);
+  }
+  return [...byPath].map(([path, found]) => {
+    const allowed = found.filter((problem) => problem.keyword === 'const').map((problem) => JSON.stringify(problem.params?.allowedValue));
+    if (allowed.length > 0) return { path, message: `must be one of ${allowed.join(', ')}` };
+    const specific = found.find((problem) => problem.keyword !== 'anyOf') ?? found[0];
+    return { path, message: specific.keyword === 'additionalProperties' ? 'is not a known field' : (specific.message ?? 'is not valid') };
+  });
 }
 
 function fieldPath(context: string | undefined, instancePath: string | undefined, params: Record<string, unknown> | undefined): string {
@@ -67,10 +87,7 @@ export function toErrorResponse(error: unknown, requestId: string): { status: nu
   }
   const fastify = (typeof error === 'object' && error !== null ? error : { message: String(error) }) as FastifyLikeError;
   if (fastify.validation) {
-    const fields = fastify.validation.map((problem) => ({
-      path: fieldPath(fastify.validationContext, problem.instancePath, problem.params),
-      message: problem.keyword === 'additionalProperties' ? 'is not a known field' : (problem.message ?? 'is not valid'),
-    }));
+    const fields = validationFields(fastify.validationContext, fastify.validation);
     const first = fields[0];
     return {
       status: 400,

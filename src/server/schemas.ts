@@ -13,7 +13,12 @@ export const ErrorResponse = Type.Object(
   { $id: 'Error', description: 'Every error: a stable code, a message for people, details (field paths, hints)' },
 );
 
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+/**
+ * A nullable value. Null comes first on purpose: Ajv coerces types (query strings need it) and, in
+ * a union, coerces into the first branch it tries, so `[String, Null]` would turn a JSON null
+ * into "". Request schemas write their nullable unions the same way.
+ */
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([Type.Null(), schema]);
 export const Timestamp = Nullable(Type.String({ format: 'date-time' }));
 export const JsonObjectSchema = Type.Record(Type.String(), Type.Unknown(), { description: 'any JSON object' });
 

@@ -11,10 +11,10 @@ const Publish = Type.Object(
   {
     type: Type.String({ minLength: 1, maxLength: 128, description: 'event type, e.g. task.failed' }),
     data: Type.Optional(JsonObjectSchema),
-    stack: Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Null()])),
+    stack: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 128 })])),
     source: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-    correlation_id: Type.Optional(Type.Union([Type.String({ maxLength: 256 }), Type.Null()])),
-    idempotency_key: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Null()])),
+    correlation_id: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 256 })])),
+    idempotency_key: Type.Optional(Type.Union([Type.Null(), Type.String({ minLength: 1, maxLength: 256 })])),
   },
   { additionalProperties: false },
 );
@@ -39,7 +39,7 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const EventPage = Type.Object({ events: Type.Array(EventSchema), next_cursor: Type.Union([Type.String(), Type.Null()]) });
+const EventPage = Type.Object({ events: Type.Array(EventSchema), next_cursor: Type.Union([Type.Null(), Type.String()]) });
 const PublishAnswer = Type.Object({ event: EventWithExecutionsSchema, created: Type.Boolean() });
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const EventType = Type.Object({ type: Type.String(), category: Type.String(), description: Type.String(), data: Type.String(), origin: Type.String() });

@@ -16,9 +16,9 @@ const HookBody = Type.Object(
     script: Type.Optional(Type.String({ maxLength: 1024 * 1024, description: 'the script text: saved as HOOKFLOW_HOME/hooks/NAME.EXT' })),
     commands: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 10_000 }), { maxItems: 100 })),
     events: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { minItems: 1, maxItems: 100 })),
-    stack: Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Null()])),
+    stack: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 128 })])),
     description: Type.Optional(Type.String({ maxLength: 2000 })),
-    filter: Type.Optional(Type.Union([Type.String({ maxLength: 4000 }), Type.Null()])),
+    filter: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 4000 })])),
     timeout_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: 24 * 3_600_000 })),
     memory_mb: Type.Optional(Type.Integer({ minimum: 1, maximum: 65_536 })),
     enabled: Type.Optional(Type.Boolean()),
@@ -40,7 +40,7 @@ const HookBody = Type.Object(
 
 const SavedHookAnswer = Type.Object({ hook: HookSchema, warnings: Type.Array(Type.String()) });
 const TestBody = Type.Object(
-  { data: Type.Optional(JsonObjectSchema), type: Type.Optional(Type.String({ maxLength: 128 })), stack: Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Null()])) },
+  { data: Type.Optional(JsonObjectSchema), type: Type.Optional(Type.String({ maxLength: 128 })), stack: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 128 })])) },
   { additionalProperties: false },
 );
 const TestAnswer = Type.Object({
@@ -48,7 +48,7 @@ const TestAnswer = Type.Object({
   event: EventSchema,
   success: Type.Boolean(),
   output: Type.String(),
-  error: Type.Union([Type.String(), Type.Null()]),
+  error: Type.Union([Type.Null(), Type.String()]),
   duration_ms: Type.Number(),
   dry_run: Type.Unknown(),
 });
@@ -109,7 +109,7 @@ export function hookRoutes(app: HookflowApp, ctx: ServerContext): void {
         summary: "A hook's script or commands, for reading",
         tags: ['hooks'],
         params: NameParams,
-        response: responses({ 200: Type.Object({ name: Type.String(), runtime: Type.String(), language: Type.String(), path: Type.Union([Type.String(), Type.Null()]), text: Type.String() }) }),
+        response: responses({ 200: Type.Object({ name: Type.String(), runtime: Type.String(), language: Type.String(), path: Type.Union([Type.Null(), Type.String()]), text: Type.String() }) }),
       },
     },
     async (request) => hooks.source(request.params.name),

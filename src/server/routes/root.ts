@@ -3,6 +3,7 @@ import { packageVersion } from '../../version.js';
 import type { HookflowApp } from '../app.js';
 import type { ServerContext } from '../context.js';
 import { responses } from '../schemas.js';
+import { sendUiIndex } from '../ui.js';
 
 const Health = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
@@ -54,8 +55,8 @@ export function rootRoutes(app: HookflowApp, ctx: ServerContext): void {
     },
     async (request, reply) => {
       if (!request.principal) {
-        // Only a browser asking for text/html gets here without a token (htmlPublic).
-        return reply.callNotFound();
+        // Only a browser asking for text/html gets here without a token (htmlPublic): the web UI.
+        return sendUiIndex(reply);
       }
       return {
         name: 'hookflow' as const,

@@ -10,10 +10,10 @@ const Token = Type.Object({
   id: Type.String(),
   name: Type.String(),
   role: RoleSchema,
-  created_by: Type.Union([Type.String(), Type.Null()]),
+  created_by: Type.Union([Type.Null(), Type.String()]),
   created_at: Type.String(),
-  expires_at: Type.Union([Type.String(), Type.Null()]),
-  revoked_at: Type.Union([Type.String(), Type.Null()]),
+  expires_at: Type.Union([Type.Null(), Type.String()]),
+  revoked_at: Type.Union([Type.Null(), Type.String()]),
 });
 
 function tokenJson(token: TokenView) {
