@@ -89,6 +89,7 @@ describe('events over HTTP', () => {
       { body: '{"type": "Bad Type"}', status: 400, code: 'HF_ERR_INVALID_EVENT_TYPE' },
       { body: '{"type": "demo.x",}', status: 400, code: 'HF_ERR_INVALID_JSON' },
       { body: '{"data": {}}', status: 400, code: 'HF_ERR_VALIDATION', where: /body\.type/ },
+      { body: '{"type": "demo.x", "data": {"__proto__": {"admin": true}}}', status: 400, code: 'HF_ERR_INVALID_JSON' },
       { body: '{"type": "demo.x", "surprise": 1}', status: 400, code: 'HF_ERR_VALIDATION', where: /body\.surprise/ },
       { body: `{"type": "demo.x", "data": ${'{"a":'.repeat(100)}1${'}'.repeat(100)}}`, status: 400, code: 'HF_ERR_INVALID_JSON' },
       { body: `{"type": "demo.x", "data": {"blob": "${'x'.repeat(1_200_000)}"}}`, status: 413, code: 'HF_ERR_PAYLOAD_TOO_LARGE' },
