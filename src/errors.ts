@@ -24,7 +24,12 @@ export type HookflowErrorCode =
   | 'HF_ERR_REMOTE'
   | 'HF_ERR_VALIDATION'
   | 'HF_ERR_UNSUPPORTED_MEDIA_TYPE'
-  | 'HF_ERR_INTERNAL';
+  | 'HF_ERR_INTERNAL'
+  | 'HF_ERR_INVALID_ACTION'
+  | 'HF_ERR_INVALID_PARAMS'
+  | 'HF_ERR_UNKNOWN_ACTION'
+  | 'HF_ERR_ACTION_TIMEOUT'
+  | 'HF_ERR_TEMPLATE';
 
 export interface ErrorDetails {
   /** Where the problem is: a field path (`data.task`), or `file:line:column`. */
