@@ -1,0 +1,284 @@
+/**
+ * A small typed client for hookflow's HTTP API. The shapes mirror src/records-json.ts and the
+ * route schemas in src/server/routes/ (the UI is built separately, so they are restated here).
+ */
+import { SOURCE_ROUTES } from './lib/source-routes.js';
+import { clearSession, currentSession } from './session.js';
+
+export type Role = 'admin' | 'operator' | 'viewer';
+export type EventStatus = 'pending' | 'processing' | 'completed' | 'failed';
+export type JsonObject = Record<string, unknown>;
+
+export interface ExecutionJson {
+  event_id?: string;
+  hook_name: string;
+  success: boolean;
+  output: string;
+  error: string | null;
+  duration_ms: number;
+  executed_at: string | null;
+  attempt: number;
+}
+
+export interface EventJson {
+  id: string;
+  type: string;
+  stack: string | null;
+  source: string;
+  status: EventStatus;
+  data: JsonObject;
+  error: string | null;
+  attempts: number;
+  created_at: string | null;
+  processed_at: string | null;
+  correlation_id: string | null;
+  idempotency_key: string | null;
+  parent_id: string | null;
+}
+
+export interface EventWithExecutions extends EventJson {
+  executions: ExecutionJson[];
+}
+
+export interface HookJson {
+  name: string;
+  description: string;
+  events: string[];
+  stack: string | null;
+  filter: string | null;
+  runtime: 'lua' | 'js' | 'commands';
+  source: string | null;
+  commands: string[] | null;
+  cwd: string | null;
+  timeout_ms: number;
+  memory_mb: number;
+  enabled: boolean;
+  retry: { max_attempts: number; backoff_ms: number; backoff_multiplier: number };
+  created_at: string | null;
+  updated_at: string | null;
+  last_run: string | null;
+  run_count: number;
+}
+
+export interface HookSource {
+  name: string;
+  runtime: string;
+  language: string;
+  path: string | null;
+  text: string;
+}
+
+export interface HookTestAnswer {
+  hook: string;
+  event: EventJson;
+  success: boolean;
+  output: string;
+  error: string | null;
+  duration_ms: number;
+  dry_run: unknown;
+}
+
+export interface LoginAnswer {
+  access_token: string;
+  token_type: 'bearer';
+  expires_in: number;
+  username: string;
+  role: Role;
+}
+
+export interface Health {
+  status: 'ok' | 'degraded';
+  version: string;
+  uptime_s: number;
+  store: { kind: string; reachable: boolean; latency_ms: number; error?: string };
+  dispatcher: { state: string; concurrency: number };
+}
+
+export interface SecretInfo {
+  name: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface UserJson {
+  username: string;
+  role: Role;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TokenJson {
+  id: string;
+  name: string;
+  role: Role;
+  created_by: string | null;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+/** A webhook endpoint, schedule or file watcher (src/sources/json.ts). */
+export interface SourceJson {
+  kind: 'webhook' | 'schedule' | 'watcher';
+  name: string;
+  enabled: boolean;
+  config: JsonObject;
+  created_at: string;
+  updated_at: string;
+  /** schedules */
+  next_run?: string | null;
+  last_run?: string | null;
+  /** webhooks: where deliveries are posted */
+  url?: string;
+}
+
+export type SourceKind = SourceJson['kind'];
+
+export interface EventQuery {
+  type?: string;
+  status?: string;
+  stack?: string;
+  since?: string;
+  before?: string;
+  limit?: number;
+}
+
+/** An error answer of the API (`{error: {code, message, details}}`), or a failure to reach it. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  /** The server has no such route (an older server, or a feature not built yet). */
+  get routeMissing(): boolean {
+    return this.status === 404 && this.message.startsWith('no route ');
+  }
+
+  get hint(): string | null {
+    return typeof this.details.hint === 'string' ? this.details.hint : null;
+  }
+}
+
+type Listener = () => void;
+const unauthorizedListeners = new Set<Listener>();
+
+/** Called when the server refuses the session (expired or revoked): the app goes back to login. */
+export function onUnauthorized(listener: Listener): () => void {
+  unauthorizedListeners.add(listener);
+  return () => unauthorizedListeners.delete(listener);
+}
+
+function queryString(query: Record<string, string | number | boolean | undefined | null>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null || value === '') continue;
+    params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+async function errorOf(response: Response): Promise<ApiError> {
+  let body: unknown = null;
+  try {
+    body = await response.json();
+  } catch {
+    // Not JSON (a proxy's page, say): the status line is all there is.
+  }
+  const error = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
+  if (error && typeof error.message === 'string') {
+    const details = error.details && typeof error.details === 'object' ? (error.details as Record<string, unknown>) : {};
+    return new ApiError(response.status, typeof error.code === 'string' ? error.code : 'HF_ERR_UNKNOWN', error.message, details);
+  }
+  return new ApiError(response.status, 'HF_ERR_HTTP', `${response.status} ${response.statusText || 'error'}`);
+}
+
+export async function request<T>(method: string, path: string, body?: unknown, options: { auth?: boolean; accept?: string } = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
+  const session = currentSession();
+  if (options.auth !== false && session) headers.authorization = `Bearer ${session.token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let response: Response;
+  try {
+    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (error) {
+    throw new ApiError(0, 'HF_ERR_NETWORK', `the server cannot be reached: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (!response.ok) {
+    const error = await errorOf(response);
+    if (response.status === 401 && options.auth !== false && session) {
+      clearSession();
+      for (const listener of unauthorizedListeners) listener();
+    }
+    throw error;
+  }
+  if (response.status === 204) return undefined as T;
+  const type = response.headers.get('content-type') ?? '';
+  return (type.includes('json') ? await response.json() : await response.text()) as T;
+}
+
+const path = (strings: TemplateStringsArray, ...names: string[]) => strings.reduce((out, part, index) => out + part + (index < names.length ? encodeURIComponent(names[index]) : ''), '');
+
+export const api = {
+  login: (username: string, password: string) => request<LoginAnswer>('POST', '/auth/login', { username, password }, { auth: false }),
+  me: () => request<{ kind: string; name: string; role: Role }>('GET', '/auth/me'),
+  health: () => request<Health>('GET', '/health', undefined, { auth: false }),
+  metrics: () => request<string>('GET', '/metrics', undefined, { accept: 'text/plain' }),
+
+  events: (query: EventQuery = {}) => request<{ events: EventJson[]; next_cursor: string | null }>('GET', `/events${queryString({ ...query })}`),
+  event: (id: string) => request<EventWithExecutions>('GET', path`/events/${id}`),
+  replay: (id: string) => request<{ event: EventJson }>('POST', path`/events/${id}/replay`),
+  deleteEvent: (id: string) => request<void>('DELETE', path`/events/${id}`),
+  publish: (input: { type: string; data?: JsonObject; stack?: string | null }) => request<{ event: EventWithExecutions; created: boolean }>('POST', '/events', input),
+
+  hooks: () => request<{ hooks: HookJson[] }>('GET', '/hooks'),
+  hook: (name: string) => request<HookJson>('GET', path`/hooks/${name}`),
+  hookSource: (name: string) => request<HookSource>('GET', path`/hooks/${name}/source`),
+  hookHistory: (name: string, options: { limit?: number; only_failed?: boolean } = {}) =>
+    request<{ executions: ExecutionJson[] }>('GET', `${path`/hooks/${name}/history`}${queryString(options)}`),
+  setHookEnabled: (name: string, enabled: boolean) => request<HookJson>('POST', `${path`/hooks/${name}`}/${enabled ? 'enable' : 'disable'}`),
+  deleteHook: (name: string) => request<void>('DELETE', path`/hooks/${name}`),
+  testHook: (name: string, body: { data?: JsonObject; type?: string; stack?: string | null }) => request<HookTestAnswer>('POST', path`/hooks/${name}/test`, body),
+
+  secrets: () => request<{ secrets: SecretInfo[] }>('GET', '/secrets'),
+  setSecret: (name: string, value: string) => request<SecretInfo>('PUT', path`/secrets/${name}`, { value }),
+  deleteSecret: (name: string) => request<void>('DELETE', path`/secrets/${name}`),
+
+  users: () => request<{ users: UserJson[] }>('GET', '/users'),
+  addUser: (username: string, password: string, role: Role) => request<UserJson>('POST', '/users', { username, password, role }),
+  updateUser: (username: string, change: { role?: Role; password?: string }) => request<UserJson>('PATCH', path`/users/${username}`, change),
+  deleteUser: (username: string) => request<void>('DELETE', path`/users/${username}`),
+
+  tokens: () => request<{ tokens: TokenJson[] }>('GET', '/tokens'),
+  createToken: (input: { name: string; role: Role; expires_in?: string }) => request<TokenJson & { token: string }>('POST', '/tokens', input),
+  revokeToken: (id: string) => request<TokenJson>('DELETE', path`/tokens/${id}`),
+
+  sources: async (kind: SourceKind): Promise<SourceJson[]> => {
+    const answer = await request<Record<string, SourceJson[] | undefined>>('GET', SOURCE_ROUTES[kind].path);
+    return answer[SOURCE_ROUTES[kind].list] ?? [];
+  },
+  addSource: (kind: SourceKind, input: { name: string; enabled?: boolean; config: JsonObject }) =>
+    request<{ source: SourceJson; warnings: string[] }>('POST', SOURCE_ROUTES[kind].path, input),
+  setSourceEnabled: (kind: SourceKind, name: string, enabled: boolean) =>
+    request<SourceJson>('POST', `${SOURCE_ROUTES[kind].path}${path`/${name}`}/${enabled ? 'enable' : 'disable'}`),
+  deleteSource: (kind: SourceKind, name: string) => request<void>('DELETE', `${SOURCE_ROUTES[kind].path}${path`/${name}`}`),
+};
+
+/** `/stream` for EventSource, which cannot send headers: the token goes in the query. */
+export function streamUrl(): string | null {
+  const session = currentSession();
+  return session ? `/stream${queryString({ access_token: session.token })}` : null;
+}
+
+const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+
+/** Whether a role may do what `needed` may (the server checks again; this only hides buttons). */
+export function roleAllows(role: Role | undefined, needed: Role): boolean {
+  return role !== undefined && RANK[role] >= RANK[needed];
+}
