@@ -3,12 +3,14 @@ import pc from 'picocolors';
 import { isHookflowError } from '../errors.js';
 import { CliSession, packageVersion, type CliIo } from './context.js';
 import { registerAccountCommands } from './accounts.js';
+import { registerActionCommands } from './actions.js';
 import { registerEventCommands } from './events.js';
 import { registerHookCommands } from './hooks.js';
 import { colorEnabled, Output } from './output.js';
 import { positiveInt, UsageError } from './parse.js';
 import { registerSecretCommands } from './secrets.js';
 import { registerServeCommands } from './serve.js';
+import { registerSourceCommands } from './sources.js';
 import { registerStateCommands } from './state.js';
 
 export type { CliIo } from './context.js';
@@ -44,7 +46,9 @@ export function buildProgram(session: CliSession): Command {
   registerSecretCommands(program, session);
   registerStateCommands(program, session);
   registerServeCommands(program, session);
+  registerSourceCommands(program, session);
   registerAccountCommands(program, session);
+  registerActionCommands(program, session);
   return program;
 }
 

@@ -95,7 +95,7 @@ const TASK = '{task: {task_name, agent_name, status, exit_code, error, duration,
 const WORKFLOW = '{workflow_id, run_id, name, status}';
 const SYSTEM = '{system: {message, component, severity, metrics}}';
 const RESOURCE_USAGE = '{resource: {name, current, threshold, unit}}';
-const SCHEDULE = '{schedule, cron, workflow_name, next_run}';
+const SCHEDULE = '{schedule, cron, timezone, event_type, enabled, next_run}';
 const STATE = '{state: {state_key, namespace, value, prev_value}}';
 const SECRET = '{secret: {secret_name, namespace, accessed_by, expires_at}}';
 const STACK = '{stack: {stack_name, provider, status, resources, duration}}';
@@ -158,8 +158,8 @@ export const EVENT_CATALOGUE: readonly EventTypeInfo[] = Object.freeze([
     ['system.disk_full', 'Disk use crossed its threshold', RESOURCE_USAGE],
   ]),
   ...rows('schedule', 'sloth', [
-    ['schedule.triggered', 'A cron schedule fired', '{schedule, payload}'],
-    ['schedule.missed', 'A schedule did not fire at its time (the process was down)', '{schedule, scheduled_at}'],
+    ['schedule.triggered', 'A cron schedule fired', '{schedule, payload, scheduled_at, catch_up}'],
+    ['schedule.missed', 'Ticks of a schedule passed while no server ran (one event per gap)', '{schedule, missed, more, first, last, scheduled_at, catch_up}'],
     ['schedule.created', 'A schedule was created', SCHEDULE],
     ['schedule.updated', 'A schedule was changed', SCHEDULE],
     ['schedule.deleted', 'A schedule was deleted', SCHEDULE],

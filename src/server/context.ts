@@ -1,6 +1,8 @@
 import type { AuthService } from '../auth/service.js';
 import type { Engine } from '../engine.js';
 import type { JsonObject } from '../events/model.js';
+import type { LiveHub } from './live/hub.js';
+import type { ServerMetrics } from './metrics.js';
 
 export interface ServerOptions {
   host: string;
@@ -38,6 +40,10 @@ export interface ServerContext {
   engine: Engine;
   auth: AuthService;
   options: ServerOptions;
+  /** The live stream's fan-out (GET /stream): one store tail shared by every client. */
+  live: LiveHub;
+  /** This server's Prometheus registry (GET /metrics). */
+  metrics: ServerMetrics;
   /**
    * Publishes a security.* event. Never fails the request that caused it; repeated ones from one
    * client are thinned so a flood of bad requests cannot flood the event log.

@@ -3,7 +3,11 @@ import type { Engine } from '../engine.js';
 import { errorMessage } from '../errors.js';
 import { buildServer, type HookflowApp } from './app.js';
 import { DEFAULT_SERVER_OPTIONS, type ServerContext, type ServerOptions } from './context.js';
+import { LiveHub } from './live/hub.js';
+import { ServerMetrics } from './metrics.js';
 import { SecurityEventThinner } from './security-events.js';
+import { startSources } from '../sources/start.js';
+import { WaitRouter } from '../actions/waits.js';
 
 export interface RunningServer {
   app: HookflowApp;
@@ -55,14 +59,38 @@ export async function startServer(
       process.stderr.write(`hookflow: could not record ${type}: ${errorMessage(error)}\n`);
     });
   });
+  const live = new LiveHub(engine);
+  // Room for the largest event data the engine accepts, plus its envelope.
+  const bodyLimit = Math.max(options.bodyLimit, engine.dispatcher.maxEventBytes + 64 * 1024);
   const ctx: ServerContext = {
     engine,
     auth,
-    options,
+    options: { ...options, bodyLimit },
+    live,
+    metrics: new ServerMetrics(engine, { streamClients: () => live.clientCount }),
     securityEvent: (type, data) => thinner.record(type, data),
   };
   const app = await buildServer(ctx, logSink);
   await app.listen({ host: options.host, port: options.port });
+  const sources = await startSources({
+    sources: engine.store.sources,
+    publish: (event) => engine.events.dispatch(event),
+    home: engine.options.home,
+    env,
+    onError: (error, source) => app.log.warn({ err: error, source }, 'event source failed'),
+  }).catch(async (error: unknown) => {
+    await app.close();
+    throw error;
+  });
+  // Parked event-driven steps: this server routes their events, times them out and fires their timers.
+  const waits = new WaitRouter({
+    store: engine.store,
+    actions: async () => (await engine.loadActions()).registry,
+    publish: (event) => engine.events.dispatch(event),
+    onLog: (line) => app.log.info(line),
+    onError: (error) => app.log.warn({ err: error }, 'routing events to parked steps failed'),
+  });
+  await waits.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
@@ -71,6 +99,10 @@ export async function startServer(
     ctx,
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     firstAdmin,
-    close: () => app.close(),
+    close: async () => {
+      await waits.stop();
+      await sources.stop();
+      await app.close();
+    },
   };
 }

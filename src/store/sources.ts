@@ -37,4 +37,9 @@ export interface SourceStore {
   claimScheduleTick(name: string, tickAt: number, owner: string): Promise<boolean>;
   /** The latest claimed tick of a schedule (epoch ms), to detect ticks missed while down. */
   lastScheduleTick(name: string): Promise<number | null>;
+  /**
+   * Forgets a schedule's claimed ticks before `before` (epoch ms), except its latest, which
+   * lastScheduleTick needs to tell missed ticks; returns how many were deleted.
+   */
+  pruneScheduleTicks(name: string, before: number): Promise<number>;
 }

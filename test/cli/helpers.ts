@@ -24,7 +24,8 @@ export interface RunOptions {
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { NO_COLOR: '1' };
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('HOOKFLOW_')) env[key] = value;
-  return { ...env, NO_COLOR: '1', ...extra };
+  // The system monitor is off: its events would land among the ones a test counts.
+  return { ...env, NO_COLOR: '1', HOOKFLOW_MONITOR: '0', ...extra };
 }
 
 /** A temporary hookflow home and a way to run `hookflow --home HOME …` in-process. */

@@ -24,7 +24,8 @@ export interface TestServer extends RunningServer {
  */
 export async function startTestServer(options: Partial<ServerOptions> = {}, env: NodeJS.ProcessEnv = {}): Promise<TestServer> {
   const home = mkdtempSync(join(tmpdir(), 'hookflow-server-'));
-  const fullEnv = { HOOKFLOW_SECRET_KEY: 'test-secret-key', HOOKFLOW_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD, ...env };
+  // The system monitor is off: its cpu_high events would land among the ones a test counts.
+  const fullEnv = { HOOKFLOW_SECRET_KEY: 'test-secret-key', HOOKFLOW_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD, HOOKFLOW_MONITOR: '0', ...env };
   const engine = await Engine.open({ home, storeUrl: `sqlite:${join(home, 'hookflow.db')}`, env: fullEnv, pollMs: 50 });
   await engine.dispatcher.start();
   const running = await startServer(engine, serverOptionsFromEnv({}, { port: 0, logLevel: false, ...options }), fullEnv);

@@ -58,7 +58,11 @@ export async function webhookRoutes(app: HookflowApp, ctx: ServerContext): Promi
     scope.post(
       '/webhooks/:name',
       {
-        config: { access: 'public' },
+        config: {
+          access: 'public',
+          // Anyone may post here: the same per-client limit as publishing through POST /events.
+          ...(ctx.options.publishRateLimit > 0 ? { rateLimit: { max: ctx.options.publishRateLimit, timeWindow: 60_000 } } : {}),
+        },
         schema: {
           summary: 'Receive a webhook delivery (verified by its signature, not a token): answers 202 with the id of the event it became',
           tags: ['webhooks'],

@@ -104,4 +104,13 @@ export class PostgresSources implements SourceStore {
     const rows = await this.rows({ text: 'SELECT max(tick_at) AS tick_at FROM schedule_ticks WHERE name = $1', values: [name] });
     return rows[0]?.tick_at === null || rows[0]?.tick_at === undefined ? null : Number(rows[0].tick_at);
   }
+
+  async pruneScheduleTicks(name: string, before: number): Promise<number> {
+    const pruned = await this.pool.query({
+      text: `DELETE FROM schedule_ticks WHERE name = $1 AND tick_at < $2
+        AND tick_at < (SELECT max(tick_at) FROM schedule_ticks WHERE name = $1)`,
+      values: [name, before],
+    });
+    return pruned.rowCount ?? 0;
+  }
 }

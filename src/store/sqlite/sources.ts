@@ -71,6 +71,12 @@ export class SqliteSources implements SourceStore {
     return row.tick_at === null ? null : Number(row.tick_at);
   }
 
+  async pruneScheduleTicks(name: string, before: number): Promise<number> {
+    const prune = this.db.stmt(`DELETE FROM schedule_ticks WHERE name = ? AND tick_at < ?
+      AND tick_at < (SELECT MAX(tick_at) FROM schedule_ticks WHERE name = ?)`);
+    return this.db.write(() => prune.run(name, before, name).changes);
+  }
+
   /** Inside the write of the change it counts. */
   private bumpRevision(): void {
     this.db.stmt(`UPDATE meta SET value = value + 1 WHERE key = 'sources_revision'`).run();
