@@ -179,6 +179,14 @@ async function main(): Promise<void> {
       await target.locator('.test-result').waitFor();
       await target.locator('.test-result').scrollIntoViewIfNeeded();
     });
+    await shoot(page, 'actions', '#/actions', (target) => target.locator('.action-card').first().waitFor());
+    await shoot(page, 'action', '#/actions/log', async (target) => {
+      await target.getByLabel('Message').fill('Deployed {{ 40 + 2 }} services to prod');
+      await target.getByLabel('Level').selectOption({ label: 'Warning' });
+      await target.getByRole('button', { name: 'Run', exact: true }).click();
+      await target.locator('.action-result').waitFor();
+      await target.locator('.action-result').scrollIntoViewIfNeeded();
+    });
     await shoot(page, 'schedules', '#/schedules');
     await shoot(page, 'webhooks', '#/webhooks');
     await shoot(page, 'secrets', '#/secrets');

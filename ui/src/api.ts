@@ -134,6 +134,64 @@ export interface SourceJson {
 
 export type SourceKind = SourceJson['kind'];
 
+/** An action in the catalogue (GET /actions; src/server/routes/actions.ts). */
+export interface ActionSummaryJson {
+  type: string;
+  version: string;
+  name: string;
+  description: string;
+  category: string;
+  icon: string | null;
+  color: string | null;
+  executionMode: 'sync' | 'event_driven';
+  source: string;
+}
+
+export interface ActionCatalogue {
+  actions: ActionSummaryJson[];
+  categories: string[];
+  plugin_failures: Array<{ source: string; error: string }>;
+}
+
+/** An action's meta as registered (src/actions/model.ts ActionMeta); `params` are read from `schema` instead. */
+export interface ActionMetaJson {
+  type: string;
+  version: string;
+  name: string;
+  description: string;
+  category: string;
+  icon?: string;
+  color?: string;
+  executionMode: 'sync' | 'event_driven';
+  timeoutSeconds?: number;
+  retryPolicy?: { maxAttempts: number; initialIntervalSeconds: number; backoffMultiplier: number; maxIntervalSeconds: number };
+  idempotent: boolean;
+  requiredServices?: string[];
+  requiredPermissions?: string[];
+  outputs: Array<{ name: string; type: string; description?: string }>;
+  examples?: Array<{ title: string; params: JsonObject; description?: string }>;
+  docsUrl?: string;
+}
+
+export interface ActionDescription {
+  meta: ActionMetaJson;
+  source: string;
+  /** The params as JSON Schema (draft 2020-12) with UI hints under each property's `x-hookflow`. */
+  schema: JsonObject;
+}
+
+export interface ActionRunAnswer {
+  success: boolean;
+  status: string;
+  outputs: JsonObject;
+  error: string | null;
+  warnings: string[];
+  log: string[];
+  duration_ms: number;
+  awaiting_event: boolean;
+  external_workflow_id: string | null;
+}
+
 export interface EventQuery {
   type?: string;
   status?: string;
@@ -268,6 +326,10 @@ export const api = {
   setSourceEnabled: (kind: SourceKind, name: string, enabled: boolean) =>
     request<SourceJson>('POST', `${SOURCE_ROUTES[kind].path}${path`/${name}`}/${enabled ? 'enable' : 'disable'}`),
   deleteSource: (kind: SourceKind, name: string) => request<void>('DELETE', `${SOURCE_ROUTES[kind].path}${path`/${name}`}`),
+
+  actions: () => request<ActionCatalogue>('GET', '/actions'),
+  action: (type: string) => request<ActionDescription>('GET', path`/actions/${type}`),
+  runAction: (type: string, params: JsonObject) => request<ActionRunAnswer>('POST', `${path`/actions/${type}`}/run`, { params }),
 };
 
 /** `/stream` for EventSource, which cannot send headers: the token goes in the query. */

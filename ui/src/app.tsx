@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { onUnauthorized, roleAllows, type Role } from './api.js';
 import { notify, Notes } from './components/notify.js';
 import { live, useLiveState } from './live.js';
+import { ActionsRoute } from './pages/actions-route.js';
 import { DashboardPage } from './pages/dashboard.js';
 import { EventPage } from './pages/event.js';
 import { EventsPage } from './pages/events.js';
@@ -28,6 +29,7 @@ const NAV: NavItem[] = [
   { segment: '', label: 'Dashboard', role: 'viewer' },
   { segment: 'events', label: 'Events', role: 'viewer' },
   { segment: 'hooks', label: 'Hooks', role: 'viewer' },
+  { segment: 'actions', label: 'Actions', role: 'viewer' },
   { segment: 'schedules', label: 'Schedules', role: 'viewer' },
   { segment: 'webhooks', label: 'Webhooks', role: 'viewer' },
   { segment: 'watchers', label: 'Watchers', role: 'viewer' },
@@ -45,6 +47,8 @@ function page(route: Route, session: Session) {
       return second ? <EventPage id={second} role={session.role} /> : <EventsPage route={route} role={session.role} />;
     case 'hooks':
       return second ? <HookPage name={second} role={session.role} /> : <HooksPage role={session.role} />;
+    case 'actions':
+      return <ActionsRoute type={second} role={session.role} />;
     case 'schedules':
       return <SchedulesPage role={session.role} />;
     case 'webhooks':
