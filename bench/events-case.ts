@@ -25,6 +25,7 @@ import { emitResult, readConfig, type HookflowCaseConfig, type HookflowCaseResul
 import { PeakRss } from './lib/rss.js';
 import { atFixedRate } from './lib/schedule.js';
 import { StoreCalls, type CallCount } from './lib/store-calls.js';
+import { cpuPerEvent, sampleCpu, type CpuPerEvent } from './lib/cpu.js';
 import { perSecond, round3, summarize } from './lib/stats.js';
 import { Countdown } from './lib/waiter.js';
 
@@ -60,7 +61,7 @@ async function openFreshStore(config: HookflowCaseConfig, phase: string): Promis
   if (config.store === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), `hookflow-bench-${config.runtime}-${phase}-`));
     const { SqliteStore } = await import('../src/store/sqlite/index.js');
-    const store = await SqliteStore.open(join(dir, 'hookflow.db'), { synchronous: config.sqliteSync });
+    const store = await SqliteStore.open(join(dir, 'hookflow.db'), { synchronous: config.sqliteSync, writerThread: config.sqliteWriter === 'thread' });
     return {
       store,
       cleanup: async () => {
@@ -159,6 +160,7 @@ interface ThroughputFigures {
   processedMs: number;
   failed: number;
   storeCalls: Record<string, CallCount>;
+  cpu: CpuPerEvent;
 }
 
 async function throughputPhase(runtime: HookRuntime, config: HookflowCaseConfig): Promise<ThroughputFigures> {
@@ -171,6 +173,7 @@ async function throughputPhase(runtime: HookRuntime, config: HookflowCaseConfig)
     await warmUp(dispatcher, config.warmup);
     const { countdown, failed } = countProcessed(dispatcher, config.n);
     calls.enabled = true;
+    const cpuFrom = sampleCpu();
     const start = performance.now();
     const publishing = publishAll(dispatcher, config.n, config.inFlight);
     // A publish that throws must end the case rather than leave the countdown waiting forever.
@@ -178,15 +181,16 @@ async function throughputPhase(runtime: HookRuntime, config: HookflowCaseConfig)
     await publishing;
     const publishMs = performance.now() - start;
     const processedAt = await countdown.done();
+    const cpu = cpuPerEvent(cpuFrom, sampleCpu(), config.n);
     calls.enabled = false;
-    return { publishMs, processedMs: processedAt - start, failed: failed(), storeCalls: calls.toJson() };
+    return { publishMs, processedMs: processedAt - start, failed: failed(), storeCalls: calls.toJson(), cpu };
   } finally {
     await dispatcher.stop(5_000);
     await cleanup();
   }
 }
 
-async function drainPhase(runtime: HookRuntime, config: HookflowCaseConfig): Promise<number> {
+async function drainPhase(runtime: HookRuntime, config: HookflowCaseConfig): Promise<{ ms: number; cpu: CpuPerEvent }> {
   const { store, cleanup } = await openFreshStore(config, 'drain');
   const dispatcher = makeDispatcher(store, runtime, config);
   try {
@@ -194,10 +198,11 @@ async function drainPhase(runtime: HookRuntime, config: HookflowCaseConfig): Pro
     // Published while the dispatcher is idle: every event is left pending for the claim path.
     await publishAll(dispatcher, config.n, config.inFlight);
     const { countdown } = countProcessed(dispatcher, config.n);
+    const cpuFrom = sampleCpu();
     const start = performance.now();
     await dispatcher.start();
     const doneAt = await countdown.done();
-    return doneAt - start;
+    return { ms: doneAt - start, cpu: cpuPerEvent(cpuFrom, sampleCpu(), config.n) };
   } finally {
     await dispatcher.stop(5_000);
     await cleanup();
@@ -275,7 +280,7 @@ async function main(): Promise<void> {
   }
   try {
     const throughput = await throughputPhase(runtime, config);
-    const drainMs = config.drain ? await drainPhase(runtime, config) : null;
+    const drain = config.drain ? await drainPhase(runtime, config) : null;
     const latency = await latencyPhase(runtime, config);
     const inHook = latency.hook.length > 0;
     const primary = summarize(inHook ? latency.hook : latency.hookStart);
@@ -289,7 +294,7 @@ async function main(): Promise<void> {
       p99_ms: primary.p99_ms,
       rss_mb: rss.stop(),
       n: config.n,
-      drain_per_s: drainMs === null ? null : perSecond(config.n, drainMs),
+      drain_per_s: drain === null ? null : perSecond(config.n, drain.ms),
       publish_seconds: round3(throughput.publishMs / 1000),
       processed_seconds: round3(throughput.processedMs / 1000),
       failed: throughput.failed,
@@ -303,6 +308,7 @@ async function main(): Promise<void> {
       done_p50_ms: done.p50_ms,
       done_p99_ms: done.p99_ms,
       store_calls: throughput.storeCalls,
+      cpu_us_per_event: { processed: throughput.cpu, drain: drain?.cpu ?? null },
     };
     emitResult(result);
   } finally {

@@ -69,6 +69,7 @@ async function hookflowCase(options: BenchOptions, store: StoreKind, runtime: Ru
     drain: options.drain && runtime === 'js',
     pgUrl,
     sqliteSync: options.sqliteSync,
+    sqliteWriter: options.sqliteWriter,
   };
   const label = `${store}/${runtime}`;
   log(`▶ ${label}: N ${config.n}, latency at ${config.rate}/s for ${config.latencySeconds} s`);
@@ -86,7 +87,9 @@ async function hookflowCase(options: BenchOptions, store: StoreKind, runtime: Ru
     const figures = result as HookflowCaseResult;
     log(
       `  ${label}: publish ${figures.publish_per_s}/s, processed ${figures.processed_per_s}/s` +
-        `${figures.drain_per_s === null ? '' : `, drain ${figures.drain_per_s}/s`}, p50 ${figures.p50_ms} ms, p99 ${figures.p99_ms} ms, RSS ${figures.rss_mb} MB`,
+        `${figures.drain_per_s === null ? '' : `, drain ${figures.drain_per_s}/s`}, p50 ${figures.p50_ms} ms, p99 ${figures.p99_ms} ms, RSS ${figures.rss_mb} MB` +
+        `, CPU µs/event main ${figures.cpu_us_per_event.processed.main_us ?? '-'} total ${figures.cpu_us_per_event.processed.total_us}` +
+        `${figures.cpu_us_per_event.drain ? ` (drain main ${figures.cpu_us_per_event.drain.main_us ?? '-'} total ${figures.cpu_us_per_event.drain.total_us})` : ''}`,
     );
     return figures;
   } catch (error) {

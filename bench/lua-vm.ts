@@ -299,6 +299,8 @@ function hookRecord(name: string, source: string, timeoutMs: number): HookRecord
     source,
     commands: null,
     cwd: null,
+    action: null,
+    params: null,
     timeout_ms: timeoutMs,
     memory_mb: 64,
     enabled: true,

@@ -1,7 +1,12 @@
+import type { LoadedActions } from './actions/catalog.js';
+import type { ActionService } from './actions/service.js';
+import { withWorkflowCorrelation } from './actions/correlation.js';
 import { Dispatcher, type RuntimeProvider } from './events/dispatcher.js';
 import { EventService } from './events/service.js';
 import { createHookHost } from './hooks/host.js';
+import { HookflowError } from './errors.js';
 import type { HookRuntime, HookRuntimeName } from './hooks/model.js';
+import type { ActionRuntimeOptions } from './hooks/runtimes/action.js';
 import { HookService } from './hooks/service.js';
 import { SecretBox } from './secrets/crypto.js';
 import { SecretService, StateService } from './store/services.js';
@@ -17,6 +22,8 @@ export interface EngineOptions {
   maxEventBytes?: number;
   /** Environment variables Lua's env module may read; null means all. */
   envAllowlist?: string[] | null;
+  /** Where action plugins are looked for (its node_modules); default this package's root. */
+  projectRoot?: string;
   /** The environment to read settings from (HOOKFLOW_SECRET_KEY, HOOKFLOW_SQLITE_SYNC); default process.env. */
   env?: NodeJS.ProcessEnv;
 }
@@ -26,7 +33,10 @@ export interface EngineOptions {
  * first runs (or is inspected): the Lua VM and the worker pools cost start-up time that
  * `hookflow state list` should not pay.
  */
-export async function loadRuntime(name: HookRuntimeName, options: Pick<EngineOptions, 'home' | 'envAllowlist'>): Promise<HookRuntime> {
+export async function loadRuntime(
+  name: HookRuntimeName,
+  options: Pick<EngineOptions, 'home' | 'envAllowlist'> & { actions?: ActionRuntimeOptions },
+): Promise<HookRuntime> {
   switch (name) {
     case 'lua': {
       const { LuaRuntime } = await import('./hooks/runtimes/lua/index.js');
@@ -40,18 +50,25 @@ export async function loadRuntime(name: HookRuntimeName, options: Pick<EngineOpt
       const { CommandsRuntime } = await import('./hooks/runtimes/commands.js');
       return new CommandsRuntime({ home: options.home });
     }
+    case 'action': {
+      if (!options.actions) throw new HookflowError('HF_ERR_INVALID_HOOK', 'the action runtime needs an action catalogue and a store', { hint: 'open an Engine, or pass options.actions' });
+      const { ActionRuntime } = await import('./hooks/runtimes/action.js');
+      return new ActionRuntime(options.actions);
+    }
   }
 }
 
 /** Creates each runtime on first use, once, however many callers ask at the same time. */
 class LazyRuntimes implements RuntimeProvider {
   private readonly created = new Map<HookRuntimeName, Promise<HookRuntime>>();
+  /** What the action runtime needs from the engine, set once the engine exists. */
+  actions: ActionRuntimeOptions | undefined;
   constructor(private readonly options: EngineOptions) {}
 
   get(name: HookRuntimeName): Promise<HookRuntime> {
     let runtime = this.created.get(name);
     if (!runtime) {
-      runtime = loadRuntime(name, this.options);
+      runtime = loadRuntime(name, { ...this.options, actions: this.actions });
       this.created.set(name, runtime);
     }
     return runtime;
@@ -82,6 +99,7 @@ export class Engine {
     this.hooks = new HookService(store, runtimes, secretBox, options.home);
     this.state = new StateService(store);
     this.secrets = new SecretService(store, secretBox);
+    runtimes.actions = { store, loadActions: () => this.loadActions() };
   }
 
   static async open(options: EngineOptions): Promise<Engine> {
@@ -98,18 +116,58 @@ export class Engine {
       maxEventBytes: options.maxEventBytes,
       host: (self) =>
         createHookHost(store, secretBox, async (type, data, dispatchOptions) => {
-          const { event } = await self.publish({
-            type,
-            data,
-            stack: dispatchOptions.stack ?? null,
-            parent_id: dispatchOptions.parent_id ?? null,
-            correlation_id: dispatchOptions.correlation_id ?? null,
-            source: dispatchOptions.source ?? 'hook',
-          });
+          // As EventService.dispatch: a workflow id in the data finds its parked step.
+          const { event } = await self.publish(
+            withWorkflowCorrelation({
+              type,
+              data,
+              stack: dispatchOptions.stack ?? null,
+              parent_id: dispatchOptions.parent_id ?? null,
+              correlation_id: dispatchOptions.correlation_id ?? null,
+              source: dispatchOptions.source ?? 'hook',
+            }),
+          );
           return event.id;
         }),
     });
     return new Engine(options, store, secretBox, runtimes, dispatcher);
+  }
+
+  private actionsLoading: Promise<LoadedActions> | null = null;
+
+  /**
+   * The action catalogue: built-ins, then plugins from node_modules and HOOKFLOW_HOME/actions.
+   * Loaded on first use (plugin discovery imports modules), once per engine.
+   */
+  loadActions(): Promise<LoadedActions> {
+    this.actionsLoading ??= (async () => {
+      const [{ loadActions }, { builtinActions }, { createServiceInvoker }, { PACKAGE_ROOT }] = await Promise.all([
+        import('./actions/catalog.js'),
+        import('./actions/builtin/index.js'),
+        import('./actions/invoke-service.js'),
+        import('./version.js'),
+      ]);
+      const env = this.options.env ?? process.env;
+      return loadActions({
+        builtins: builtinActions({ state: this.state }),
+        projectRoot: this.options.projectRoot ?? PACKAGE_ROOT,
+        home: this.options.home,
+        env,
+        revealSecret: (name) => this.secrets.reveal(name),
+        services: {
+          publish: async (type, data, options) =>
+            (await this.events.dispatch({ type, data: data ?? {}, source: 'action', stack: options?.stack ?? null, correlation_id: options?.correlationId ?? null })).event.id,
+          invokeService: createServiceInvoker({ env }),
+        },
+      });
+    })();
+    return this.actionsLoading;
+  }
+
+  /** Listing, describing and running actions (the CLI, the API and hooks share it). */
+  async actions(): Promise<ActionService> {
+    const { ActionService } = await import('./actions/service.js');
+    return new ActionService(await this.loadActions());
   }
 
   async close(deadlineMs = 10_000): Promise<void> {

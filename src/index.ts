@@ -16,3 +16,17 @@ export { Engine, type EngineOptions } from './engine.js';
 export { HookflowError, type HookflowErrorCode } from './errors.js';
 export type { EventRecord, EventStatus, HookExecutionRecord, JsonObject, JsonValue, NewEvent } from './events/model.js';
 export type { HookRecord } from './hooks/model.js';
+export { defineAction } from './actions/model.js';
+export type {
+  ActionContext,
+  ActionDefinition,
+  ActionMeta,
+  ActionOutcome,
+  ActionResult,
+  EventContext,
+  EventResult,
+  OutputDefinition,
+  ParamDefinition,
+} from './actions/model.js';
+export { runAction, type ActionServices } from './actions/executor.js';
+export { ActionRegistry } from './actions/registry.js';

@@ -18,6 +18,7 @@ export interface BenchOptions {
   json: boolean;
   pgUrl: string;
   sqliteSync: 'full' | 'normal';
+  sqliteWriter: 'thread' | 'main';
   inFlight: number;
   concurrency: number;
   warmup: number;
@@ -43,6 +44,7 @@ export const USAGE = `npm run bench:events -- [options]
   --warmup N            events processed before each clock starts (default 500)
   --no-drain            skip the drain phase (N events published while stopped, then drained; JS only)
   --sqlite-sync MODE    full (default, as hookflow runs) or normal
+  --sqlite-writer W     thread (default, as hookflow runs: event writes on a writer thread) or main
   --pg-url URL          PostgreSQL server (default $HOOKFLOW_BENCH_PG_URL or ${DEFAULT_BENCH_PG_URL})
   --cpu-prof DIR        run every case process under --cpu-prof, writing .cpuprofile files to DIR
   --json                print the figures as one JSON object on stdout
@@ -85,6 +87,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
   }
   const sqliteSync = values['sqlite-sync'] ?? 'full';
   if (sqliteSync !== 'full' && sqliteSync !== 'normal') throw new UsageError(`--sqlite-sync must be full or normal, got "${sqliteSync}"`);
+  const sqliteWriter = values['sqlite-writer'] ?? 'thread';
+  if (sqliteWriter !== 'thread' && sqliteWriter !== 'main') throw new UsageError(`--sqlite-writer must be thread or main, got "${sqliteWriter}"`);
   return {
     n: positiveInt('n', values.n, 200_000),
     commandsN: positiveInt('commands-n', values['commands-n'], 2_000),
@@ -96,6 +100,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     json: values.json ?? false,
     pgUrl: values['pg-url'] ?? (env.HOOKFLOW_BENCH_PG_URL || DEFAULT_BENCH_PG_URL),
     sqliteSync,
+    sqliteWriter,
     inFlight: positiveInt('in-flight', values['in-flight'], 2_000),
     concurrency: positiveInt('concurrency', values.concurrency, 100),
     warmup: values.warmup === '0' ? 0 : positiveInt('warmup', values.warmup, 500),
@@ -121,6 +126,7 @@ function parse(argv: readonly string[]) {
       json: { type: 'boolean' },
       'pg-url': { type: 'string' },
       'sqlite-sync': { type: 'string' },
+      'sqlite-writer': { type: 'string' },
       'in-flight': { type: 'string' },
       concurrency: { type: 'string' },
       warmup: { type: 'string' },

@@ -3,6 +3,7 @@
  * case runs in a child process of its own, gets its config as one JSON argument, and prints one
  * result line on stdout after RESULT_MARKER. Everything else a child prints goes to stderr.
  */
+import type { CpuPerEvent } from './cpu.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
 export type RuntimeName = 'js' | 'lua' | 'commands';
@@ -31,6 +32,7 @@ export interface HookflowCaseConfig {
   /** The bench run's database (postgres only); each phase takes a schema of its own. */
   pgUrl: string | null;
   sqliteSync: 'full' | 'normal';
+  sqliteWriter: 'thread' | 'main';
 }
 
 /** One (store, runtime) case's figures; the first six keys are the ones the issue asks for. */
@@ -62,6 +64,11 @@ export interface HookflowCaseResult {
   done_p99_ms: number;
   /** Store calls and rows per method in the throughput phase (group commit sizes, claim sizes). */
   store_calls: Record<string, { calls: number; rows: number; mean_ms: number }>;
+  /**
+   * CPU µs per event in the throughput (`processed`) and drain phases: the main thread's, and the
+   * whole process's (worker threads included). Steadier than the rates on a busy machine.
+   */
+  cpu_us_per_event: { processed: CpuPerEvent; drain: CpuPerEvent | null };
 }
 
 export interface SkippedCase {

@@ -1,6 +1,7 @@
 // The benchmark's pure parts: `node --import tsx --test bench/test/*.test.ts`.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { cpuPerEvent, statTicks } from '../lib/cpu.js';
 import { selfTimes } from '../profile-top.js';
 import { parseOptions, UsageError } from '../lib/options.js';
 import { emitResult, parseResult, RESULT_MARKER, type GraphileCaseResult, type HookflowCaseResult } from '../lib/protocol.js';
@@ -76,6 +77,7 @@ describe('options', () => {
     assert.equal(options.inFlight, 2_000);
     assert.equal(options.json, false);
     assert.equal(options.sqliteSync, 'full');
+    assert.equal(options.sqliteWriter, 'thread');
   });
   const accepted: Array<[string, string[], Partial<ReturnType<typeof parseOptions>>]> = [
     ['--n with underscores', ['--n', '20_000'], { n: 20_000 }],
@@ -85,6 +87,7 @@ describe('options', () => {
     ['--warmup 0', ['--warmup', '0'], { warmup: 0 }],
     ['--no-drain', ['--no-drain'], { drain: false }],
     ['--rate fraction', ['--rate', '0.5'], { rate: 0.5 }],
+    ['--sqlite-writer main', ['--sqlite-writer', 'main'], { sqliteWriter: 'main' }],
   ];
   for (const [name, argv, want] of accepted) {
     it(`accepts ${name}`, () => {
@@ -97,6 +100,7 @@ describe('options', () => {
     ['a fractional N', ['--n', '1.5'], /--n must be a whole number/],
     ['an unknown store', ['--only', 'mysql'], /--only takes a comma-separated list of sqlite, postgres, graphile/],
     ['an unknown runtime', ['--runtimes', 'python'], /--runtimes takes/],
+    ['an unknown SQLite writer', ['--sqlite-writer', 'both'], /--sqlite-writer must be thread or main/],
     ['an unknown flag', ['--fast'], /Unknown option/],
     ['a bad sync mode', ['--sqlite-sync', 'off'], /--sqlite-sync must be full or normal/],
   ];
@@ -107,6 +111,23 @@ describe('options', () => {
     assert.equal(parseOptions([], { HOOKFLOW_BENCH_PG_URL: 'postgres://a@b/c' }).pgUrl, 'postgres://a@b/c');
     assert.equal(parseOptions(['--pg-url', 'postgres://x@y/z'], { HOOKFLOW_BENCH_PG_URL: 'postgres://a@b/c' }).pgUrl, 'postgres://x@y/z');
   });
+});
+
+describe('CPU per event', () => {
+  it('reads utime + stime after the command name, whatever it holds', () => {
+    const stat = '4242 (node (x) y) R 1 2 3 0 -1 4194304 99 0 0 0 17 5 0 0 20 0 7 0';
+    assert.equal(statTicks(stat), 22);
+  });
+  const cases: Array<{ name: string; from: [number | null, number]; to: [number | null, number]; events: number; expected: { main_us: number | null; total_us: number } }> = [
+    { name: 'divides both by the events', from: [1_000, 2_000], to: [51_000, 102_000], events: 1000, expected: { main_us: 50, total_us: 100 } },
+    { name: 'rounds to one decimal', from: [0, 0], to: [10_000, 10_000], events: 3, expected: { main_us: 3333.3, total_us: 3333.3 } },
+    { name: 'has no main figure without /proc', from: [null, 0], to: [null, 500], events: 10, expected: { main_us: null, total_us: 50 } },
+  ];
+  for (const { name, from, to, events, expected } of cases) {
+    it(name, () => {
+      assert.deepEqual(cpuPerEvent({ mainUs: from[0], totalUs: from[1] }, { mainUs: to[0], totalUs: to[1] }, events), expected);
+    });
+  }
 });
 
 describe('child results', () => {
@@ -150,6 +171,7 @@ function hookflow(processed: number, p50: number, p99: number, rate = 1000): Hoo
     done_p50_ms: p50,
     done_p99_ms: p99,
     store_calls: {},
+    cpu_us_per_event: { processed: { main_us: 50, total_us: 80 }, drain: null },
   };
 }
 

@@ -1,6 +1,6 @@
 import { errorMessage } from '../errors.js';
 import type { JsonObject, JsonValue } from '../events/model.js';
-import type { ActionContext, ActionDefinition, ActionLogger, ActionOutcome, ActionResult, InvokeServiceOptions } from './model.js';
+import type { ActionContext, ActionDefinition, ActionLogger, ActionOutcome, ActionResult, InvokeServiceOptions, PublishOptions } from './model.js';
 import { outputProblems } from './outputs.js';
 import { checkParams } from './params.js';
 
@@ -11,7 +11,7 @@ export const DEFAULT_AWAIT_SECONDS = 3600;
 
 /** What an action may reach outside itself; the caller (hook, workflow, CLI, API) provides it. */
 export interface ActionServices {
-  publish(type: string, data?: JsonObject): Promise<string>;
+  publish(type: string, data?: JsonObject, options?: PublishOptions): Promise<string>;
   invokeService(appId: string, methodPath: string, options?: InvokeServiceOptions): Promise<JsonValue>;
 }
 
@@ -107,8 +107,9 @@ export async function runAction(request: ActionRunRequest): Promise<ActionOutcom
     metadata: request.metadata ?? {},
     signal: controller.signal,
     log: collectingLogger(lines, request.onLog),
-    invokeService: (appId, methodPath, options) => request.services.invokeService(appId, methodPath, { ...options, timeoutSeconds: options?.timeoutSeconds ?? timeoutSeconds }),
-    publish: (type, data) => request.services.publish(type, data ?? {}),
+    invokeService: (appId, methodPath, options) =>
+      request.services.invokeService(appId, methodPath, { ...options, timeoutSeconds: options?.timeoutSeconds ?? timeoutSeconds, signal: options?.signal ?? controller.signal }),
+    publish: (type, data, options) => request.services.publish(type, data ?? {}, options),
     getStepOutput: (stepId, key) => stepOutputs[stepId]?.[key],
   };
 

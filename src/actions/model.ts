@@ -108,6 +108,13 @@ export interface InvokeServiceOptions {
   data?: JsonValue;
   query?: Record<string, string | number | boolean>;
   timeoutSeconds?: number;
+  /** Aborts the call (the run's own signal is passed when none is given). */
+  signal?: AbortSignal;
+}
+
+export interface PublishOptions {
+  stack?: string | null;
+  correlationId?: string | null;
 }
 
 export interface ActionContext {
@@ -128,7 +135,7 @@ export interface ActionContext {
   /** BudPipeline's service invocation (Dapr-style, or a base URL per app id from the configuration). */
   invokeService(appId: string, methodPath: string, options?: InvokeServiceOptions): Promise<JsonValue>;
   /** Publishes an event; resolves with its id once durable. */
-  publish(type: string, data?: JsonObject): Promise<string>;
+  publish(type: string, data?: JsonObject, options?: PublishOptions): Promise<string>;
   getStepOutput(stepId: string, key: string): JsonValue | undefined;
 }
 

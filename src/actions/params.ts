@@ -43,7 +43,8 @@ function typeSchema(param: ParamDefinition): JsonSchema {
         type: 'array',
         items: {
           type: 'object',
-          properties: { label: { type: 'string' }, condition: { type: ['string', 'boolean'] }, target_step: { type: 'string' } },
+          // A condition may render to any value (a bare path keeps its type): truthiness decides.
+          properties: { label: { type: 'string' }, condition: {}, target_step: { type: 'string' } },
           required: ['condition'],
         },
       };

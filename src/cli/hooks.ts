@@ -1,7 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { HookOverrides, HookTestResult } from '../hooks/service.js';
+import type { JsonObject } from '../events/model.js';
+import { parseEventData } from '../events/validate.js';
 import type { HookRecord, RetryPolicy } from '../hooks/model.js';
+import { parseParamAssignments } from './actions.js';
 import type { CliSession } from './context.js';
 import {
   compactJson,
@@ -30,6 +34,9 @@ interface AddFlags {
   retries?: number;
   retryBackoff?: number;
   replace?: boolean;
+  action?: string;
+  param?: string[];
+  params?: string;
 }
 
 /** `hookflow hook …`: add, list, get, enable, disable, remove, history, test. */
@@ -52,23 +59,32 @@ export function registerHookCommands(program: Command, session: CliSession): voi
     .option('--cwd <dir>', 'working directory of a commands hook (default: the hookflow home)')
     .option('--retries <n>', 'retry a failed run this many times', nonNegativeInt)
     .option('--retry-backoff <duration>', 'wait before the first retry (doubles each time)', duration)
+    .option('--action <type>', 'run this typed action (notification, http_request…) instead of code; see `hookflow actions list`')
+    .option('--param <key=value>', 'a param of --action (JSON when it parses, else text; templates over event, env, secret); repeat for several', collect)
+    .option('--params <json>', 'the params of --action as one JSON object (or @FILE); --param entries override it')
     .option('--replace', 'replace a hook of the same name')
     .action(async (file: string | undefined, flags: AddFlags, command: Command) => {
-      if (file !== undefined && flags.command) {
-        throw new UsageError('give a hook FILE or --command, not both', 'a .yaml file lists its commands itself');
+      if (file !== undefined && (flags.command || flags.action)) {
+        throw new UsageError(`give a hook FILE or --${flags.command ? 'command' : 'action'}, not both`, 'a .yaml file lists its commands or its action itself');
       }
-      if (file === undefined && !flags.command) {
-        throw new UsageError('nothing to add', 'give a hook FILE (.lua, .js, .ts, .yaml), or --name N --event TYPE --command CMD for a commands hook');
+      if (flags.command && flags.action) throw new UsageError('give --command or --action, not both', 'a hook runs shell commands or one action');
+      if ((flags.param || flags.params !== undefined) && !flags.action) {
+        throw new UsageError('--param and --params belong to --action', 'e.g. hookflow hook add --name log-it --event task.failed --action log --param message="{{ event.type }}"');
+      }
+      if (file === undefined && !flags.command && !flags.action) {
+        throw new UsageError('nothing to add', 'give a hook FILE (.lua, .js, .ts, .yaml), or --name N --event TYPE with --command CMD or --action TYPE');
       }
       if (file === undefined && !flags.name) {
-        throw new UsageError('a commands hook defined by flags needs --name', 'e.g. hookflow hook add --name notify --event task.failed --command "echo failed"');
+        throw new UsageError(`a${flags.action ? 'n action' : ' commands'} hook defined by flags needs --name`, flags.action ? 'e.g. hookflow hook add --name notify --event task.failed --action log --param message=failed' : 'e.g. hookflow hook add --name notify --event task.failed --command "echo failed"');
       }
       const overrides = overridesFrom(flags);
       await session.withServices(command, async (services, out) => {
         const saved =
-          file === undefined
-            ? await services.hooks.addCommands({ ...overrides, commands: flags.command ?? [] }, { replace: flags.replace })
-            : await services.hooks.addFromFile(file, overrides, { replace: flags.replace });
+          flags.action !== undefined
+            ? await services.hooks.addAction({ ...overrides, action: flags.action, params: actionParams(flags, services.maxEventBytes) }, { replace: flags.replace })
+            : file === undefined
+              ? await services.hooks.addCommands({ ...overrides, commands: flags.command ?? [] }, { replace: flags.replace })
+              : await services.hooks.addFromFile(file, overrides, { replace: flags.replace });
         for (const warning of saved.warnings) out.warn(warning);
         if (out.json) return out.data(hookJson(saved.hook));
         out.line(`${flags.replace ? 'saved' : 'added'} hook ${out.colors.bold(saved.hook.name)}`);
@@ -184,6 +200,23 @@ export function registerHookCommands(program: Command, session: CliSession): voi
     });
 }
 
+/** --params (JSON or @FILE) with --param entries over it. */
+function actionParams(flags: AddFlags, maxBytes: number): JsonObject {
+  let base: JsonObject = {};
+  if (flags.params !== undefined) {
+    let text = flags.params;
+    if (text.startsWith('@')) {
+      try {
+        text = readFileSync(resolve(text.slice(1)), 'utf8');
+      } catch (error) {
+        throw new UsageError(`cannot read --params file ${text.slice(1)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      }
+    }
+    base = parseEventData(text, { maxBytes, where: '--params' });
+  }
+  return { ...base, ...parseParamAssignments(flags.param ?? []) };
+}
+
 function overridesFrom(flags: AddFlags): HookOverrides {
   const retry: Partial<RetryPolicy> = {};
   if (flags.retries !== undefined) retry.max_attempts = flags.retries + 1;
@@ -213,9 +246,10 @@ function printHook(out: Output, hook: HookRecord): void {
     ['Source', hook.source ?? '- (defined by flags)'],
   ];
   if (hook.runtime === 'commands') fields.push(['Cwd', hook.cwd ?? '- (the hookflow home)']);
+  if (hook.runtime === 'action') fields.push(['Action', hook.action ?? '-'], ['Params', compactJson(hook.params ?? {})]);
   fields.push(
     ['Timeout', formatDuration(hook.timeout_ms)],
-    ...(hook.runtime === 'commands' ? [] : [['Memory', `${hook.memory_mb} MiB`] as [string, string]]),
+    ...(hook.runtime === 'commands' || hook.runtime === 'action' ? [] : [['Memory', `${hook.memory_mb} MiB`] as [string, string]]),
     [
       'Retry',
       hook.retry.max_attempts > 1

@@ -146,6 +146,12 @@ export function remoteServices(client: ApiClient): HookflowServices {
         });
         return { hook: hookFromJson(answer.hook), warnings: answer.warnings };
       },
+      async addAction(definition: HookOverrides & { action: string; params?: JsonObject }, options: { replace?: boolean } = {}): Promise<SavedHook> {
+        const answer = await client.call<{ hook: HookJson; warnings: string[] }>('POST', '/hooks', {
+          body: withoutUndefined({ ...definition, runtime: 'action', replace: options.replace }),
+        });
+        return { hook: hookFromJson(answer.hook), warnings: answer.warnings };
+      },
       async list(stack?: string): Promise<HookRecord[]> {
         return (await client.call<{ hooks: HookJson[] }>('GET', '/hooks', { query: { stack } })).hooks.map(hookFromJson);
       },

@@ -13,7 +13,7 @@ export interface HookflowServices {
   readonly target: string;
   readonly maxEventBytes: number;
   events: Pick<EventService, 'dispatch' | 'dispatchAndWait' | 'list' | 'get' | 'delete' | 'cleanup' | 'replay' | 'replayMatching'>;
-  hooks: Pick<HookService, 'addFromFile' | 'addCommands' | 'list' | 'get' | 'setEnabled' | 'remove' | 'history' | 'test'>;
+  hooks: Pick<HookService, 'addFromFile' | 'addCommands' | 'addAction' | 'list' | 'get' | 'setEnabled' | 'remove' | 'history' | 'test'>;
   secrets: Pick<SecretService, 'set' | 'list' | 'delete'>;
   state: Pick<StateService, 'get' | 'set' | 'delete' | 'list'>;
   accounts: Pick<AuthService, 'addUser' | 'listUsers' | 'removeUser' | 'setPassword' | 'setRole' | 'createToken' | 'listTokens' | 'revokeToken'>;

@@ -44,6 +44,7 @@ export type EventCategory =
   | 'step'
   | 'worker'
   | 'action'
+  | 'timer'
   | 'hook';
 
 export interface EventTypeInfo {
@@ -87,6 +88,7 @@ export const EVENT_CATEGORY_DESCRIPTIONS: Readonly<Record<EventCategory, string>
   step: 'Pipeline steps (the jobs of a DAG pipeline)',
   worker: 'Workers that claim jobs and workflow actions',
   action: 'Workflow actions bound to triggers',
+  timer: 'Timers of event-driven actions (wait_until)',
   hook: 'Hooks themselves',
 });
 
@@ -296,6 +298,7 @@ export const EVENT_CATALOGUE: readonly EventTypeInfo[] = Object.freeze([
     ['step.retrying', 'A failed pipeline step will run again', STEP],
     ['step.progress', 'An event-driven step reported progress', STEP],
     ['step.timeout', 'A pipeline step ran past its time limit', STEP],
+    ['step.waiting', 'An event-driven step is waiting for its event (until its deadline)', STEP],
   ]),
   ...rows('worker', 'hookflow', [
     ['worker.started', 'A worker started and registered', WORKER],
@@ -306,6 +309,7 @@ export const EVENT_CATALOGUE: readonly EventTypeInfo[] = Object.freeze([
     ['action.completed', 'A workflow action finished', ACTION],
     ['action.failed', 'A workflow action failed (the workflow itself is not changed)', ACTION],
   ]),
+  ...rows('timer', 'hookflow', [['timer.fired', 'A wait_until timer reached its time; the waiting step completes', '{workflow_id, timer_id, scheduled_at}']]),
   ...rows('hook', 'hookflow', [['hook.failed', 'A hook run failed (after its last attempt)', '{hook_name, event_id, event_type, error, attempt}']]),
 ]);
 

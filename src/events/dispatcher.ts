@@ -43,6 +43,11 @@ export interface ProcessedEvent {
 
 export type DispatcherState = 'idle' | 'running' | 'stopping' | 'stopped';
 
+/** Claims in flight at once (see claimLoops). */
+const MAX_CLAIMS_IN_FLIGHT = 2;
+/** Rows per insert or completion batch. */
+const MAX_BATCH = 2000;
+
 /**
  * The dispatcher: persists events (group commit), claims them with leases, runs the matching hooks
  * and records the outcome. One instance per process. `publish` works in every state; processing
@@ -106,8 +111,10 @@ export class Dispatcher extends EventEmitter {
     this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
     this.emitHookFailed = options.emitHookFailed ?? true;
     this.owner = `${hostname()}:${process.pid}:${newId().slice(-12)}`;
-    this.inserts = new GroupCommit((rows) => this.store.insertEvents(rows));
-    this.completions = new GroupCommit((rows) => this.writeCompletions(rows));
+    // Two insert batches in flight: a publish that arrives while one is being written starts its
+    // own at once instead of waiting out the other's round trip (p99 publish → hook start).
+    this.inserts = new GroupCommit((rows) => this.store.insertEvents(rows), MAX_BATCH, 2);
+    this.completions = new GroupCommit((rows) => this.writeCompletions(rows), MAX_BATCH);
     this.host = options.host(this);
   }
 
@@ -121,9 +128,24 @@ export class Dispatcher extends EventEmitter {
     return this.stateValue;
   }
 
-  /** How many more events this process may claim now: free slots plus free local queue. */
+  /**
+   * How many more events this process may claim now: free slots plus free local queue, as long
+   * as the outcomes not yet committed stay within one full completion batch. Slots are freed
+   * before the commit (see releaseSlot); without that bound, a store that commits slower than
+   * hooks finish would let claims and leases grow without end.
+   */
   private room(): number {
-    return this.concurrency + this.prefetch - this.inFlight - this.queue.length - this.reserved;
+    const waiting = this.queue.length + this.reserved;
+    return Math.min(this.concurrency + this.prefetch - this.inFlight - waiting, this.concurrency + this.prefetch + MAX_BATCH - this.settling - waiting);
+  }
+
+  /**
+   * Room left for another claim: rows asked for by the claims in flight count as taken. (The fast
+   * path at publish does not count them: a poll's claim that finds nothing must not send the
+   * events published meanwhile the long way round.)
+   */
+  private claimRoom(): number {
+    return this.room() - this.claimsRequested;
   }
 
   // ── publishing ─────────────────────────────────────────────────────────────────────────────
@@ -206,8 +228,21 @@ export class Dispatcher extends EventEmitter {
     });
     this.hooksWatched = this.unsubscribe !== null;
     const every = (ms: number, task: () => Promise<unknown>) => {
+      // One run at a time: renewals that overlap on a slow database queue on each other's row
+      // locks, and the completions they block make the next renewal longer still.
+      let running = false;
       // Referenced on purpose: a running dispatcher keeps its process alive until stop().
-      this.timers.push(setInterval(() => void task().catch((error) => this.fail(error)), ms));
+      this.timers.push(
+        setInterval(() => {
+          if (running) return;
+          running = true;
+          void task()
+            .catch((error) => this.fail(error))
+            .finally(() => {
+              running = false;
+            });
+        }, ms),
+      );
     };
     every(this.pollMs, async () => {
       await this.refreshHooks(true);
@@ -247,6 +282,8 @@ export class Dispatcher extends EventEmitter {
     }
     await this.inserts.idle();
     await this.completions.idle();
+    // A claim still in flight would otherwise take events after the release below.
+    await Promise.allSettled(this.claimLoops);
     this.shutdown.abort(new HookflowError('HF_ERR_SHUTTING_DOWN', 'hookflow is shutting down'));
     // Queued events never started, and running ones past the deadline: both go back to pending.
     this.queue.length = 0;
@@ -315,8 +352,7 @@ export class Dispatcher extends EventEmitter {
 
   private schedulePump(): void {
     if (this.pumping || !this.backlog || this.stateValue !== 'running') return;
-    // Refill when the local queue is half empty, so claims stay few and large.
-    if (this.room() < Math.max(1, Math.floor(this.prefetch / 2)) && this.inFlight + this.queue.length > 0) return;
+    if (this.claimLoops.size >= MAX_CLAIMS_IN_FLIGHT || !this.claimWorthwhile()) return;
     this.pumping = true;
     setImmediate(() => {
       this.pumping = false;
@@ -324,22 +360,39 @@ export class Dispatcher extends EventEmitter {
     });
   }
 
-  private pumpInProgress: Promise<void> | null = null;
+  /**
+   * Refill when the local queue is half empty, so claims stay few and large (or whenever there
+   * is room and nothing at all to do). Rows asked for by claims in flight count as taken.
+   */
+  private claimWorthwhile(): boolean {
+    const room = this.claimRoom();
+    return room >= Math.max(1, Math.floor(this.prefetch / 2)) || (room > 0 && this.inFlight + this.queue.length + this.claimsRequested === 0);
+  }
 
+  /** Claim loops running; a second starts when half the local queue drained during a claim's round trip. */
+  private readonly claimLoops = new Set<Promise<void>>();
+  /** Rows asked for by the claims in flight. */
+  private claimsRequested = 0;
+
+  /** Starts a claim loop if one is worth it; resolves when every claim loop has stopped. */
   private pump(): Promise<void> {
-    if (!this.pumpInProgress) {
-      this.pumpInProgress = this.claimBatch().finally(() => {
-        this.pumpInProgress = null;
-      });
+    if (this.claimLoops.size < MAX_CLAIMS_IN_FLIGHT && this.claimWorthwhile()) {
+      const loop: Promise<void> = this.claimBatch().finally(() => this.claimLoops.delete(loop));
+      this.claimLoops.add(loop);
     }
-    return this.pumpInProgress;
+    return Promise.all(this.claimLoops).then(() => undefined);
   }
 
   private async claimBatch(): Promise<void> {
-    while (this.stateValue === 'running' && this.backlog) {
-      const limit = Math.min(this.room(), 1000);
-      if (limit <= 0) return;
-      const claimed = await this.store.claimEvents(this.owner, this.leaseMs, limit);
+    while (this.stateValue === 'running' && this.backlog && this.claimWorthwhile()) {
+      const limit = Math.min(this.claimRoom(), 1000);
+      this.claimsRequested += limit;
+      let claimed: EventRecord[];
+      try {
+        claimed = await this.store.claimEvents(this.owner, this.leaseMs, limit);
+      } finally {
+        this.claimsRequested -= limit;
+      }
       if (claimed.length < limit) {
         this.backlog = false;
         this.pendingBehind = false;
@@ -413,6 +466,7 @@ export class Dispatcher extends EventEmitter {
 
   private settled(): void {
     this.settling -= 1;
+    this.schedulePump();
     this.wakeDrainWaiters();
   }
 

@@ -1,3 +1,4 @@
+import { withWorkflowCorrelation } from '../actions/correlation.js';
 import { HookflowError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { eventCategories, listEventTypes, type EventTypeInfo } from './catalogue.js';
@@ -31,7 +32,8 @@ export class EventService {
 
   /** Publishes durably; `created` is false when the idempotency key was used before. */
   async dispatch(input: NewEvent): Promise<{ event: EventRecord; created: boolean }> {
-    return this.dispatcher.publish(input);
+    // A workflow id in the data becomes the correlation id, so a parked step finds it by index.
+    return this.dispatcher.publish(withWorkflowCorrelation(input));
   }
 
   /**

@@ -1,5 +1,6 @@
 import { basename, extname } from 'node:path';
 import { HookflowError } from '../errors.js';
+import type { JsonObject } from '../events/model.js';
 import { isCatalogued } from '../events/catalogue.js';
 import { isValidPattern, isWildcard } from '../events/patterns.js';
 import { suggestEventType } from '../events/suggest.js';
@@ -29,6 +30,10 @@ export interface HookInput {
   memory_mb?: number;
   enabled?: boolean;
   retry?: Partial<RetryPolicy>;
+  /** The action type of an `action` hook. */
+  action?: string | null;
+  /** The params of an `action` hook (templates allowed). */
+  params?: JsonObject | null;
 }
 
 export interface BuiltHook {
@@ -37,6 +42,7 @@ export interface BuiltHook {
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const ACTION_TYPE = /^[A-Za-z][A-Za-z0-9_]{0,127}$/;
 
 /** The runtime a hook file runs in, from its extension. */
 export function runtimeForFile(path: string): HookRuntimeName | null {
@@ -104,7 +110,14 @@ export function buildHook(input: HookInput, now: number = Date.now()): BuiltHook
   if (!(retry.backoff_ms >= 0) || !(retry.backoff_multiplier >= 1)) {
     problems.push('retry backoff must be >= 0 ms with a multiplier >= 1');
   }
-  if (input.runtime === 'commands') {
+  if (input.runtime === 'action') {
+    if (!input.action || !ACTION_TYPE.test(input.action)) {
+      problems.push(input.action ? `action type "${input.action}" is not valid: use letters, digits and _ (http_request)` : 'an action hook needs its action type (e.g. --action notification)');
+    }
+    if (input.params !== undefined && input.params !== null && (typeof input.params !== 'object' || Array.isArray(input.params))) {
+      problems.push('the params of an action hook must be an object of param names to values');
+    }
+  } else if (input.runtime === 'commands') {
     if (!input.commands || input.commands.length === 0 || input.commands.some((c) => typeof c !== 'string' || !c.trim())) {
       problems.push('a commands hook needs at least one non-empty command');
     }
@@ -125,6 +138,8 @@ export function buildHook(input: HookInput, now: number = Date.now()): BuiltHook
       source: input.source ?? null,
       commands: input.runtime === 'commands' ? (input.commands ?? null) : null,
       cwd: input.cwd ?? null,
+      action: input.runtime === 'action' ? (input.action ?? null) : null,
+      params: input.runtime === 'action' ? (input.params ?? {}) : null,
       timeout_ms,
       memory_mb,
       enabled: input.enabled ?? true,

@@ -1,6 +1,6 @@
 import type { EventRecord, JsonObject, JsonValue } from '../events/model.js';
 
-export type HookRuntimeName = 'lua' | 'js' | 'commands';
+export type HookRuntimeName = 'lua' | 'js' | 'commands' | 'action';
 
 export interface RetryPolicy {
   /** Total attempts including the first; 1 means no retry (the default). */
@@ -29,6 +29,10 @@ export interface HookRecord {
   commands: string[] | null;
   /** Working directory of a `commands` hook (default: the hookflow home). */
   cwd: string | null;
+  /** The action type an `action` hook runs (`notification`), or null. */
+  action: string | null;
+  /** The params of an `action` hook: templates over `event`, `env` and `secret`; null otherwise. */
+  params: JsonObject | null;
   timeout_ms: number;
   /** Memory limit for lua and js runtimes, in MiB. */
   memory_mb: number;
@@ -78,6 +82,8 @@ export interface HookRunRequest {
   attempt: number;
   /** Aborted when the dispatcher shuts down hard; the runtime also enforces hook.timeout_ms itself. */
   signal?: AbortSignal;
+  /** `hook test`: record nothing durable (an action hook parks no wait). */
+  dryRun?: boolean;
 }
 
 export interface HookRuntime {
@@ -85,6 +91,8 @@ export interface HookRuntime {
   run(request: HookRunRequest, host: HookHost): Promise<HookRunResult>;
   /** Reads a script's own metadata (Lua table style, defineHook in JS) for `hook add FILE`. */
   inspect?(path: string): Promise<HookScriptMeta>;
+  /** Problems of a hook of this runtime that only the runtime can see (an unknown action type, bad params); empty when fine. */
+  validate?(hook: HookRecord): Promise<string[]>;
   close(): Promise<void>;
 }
 

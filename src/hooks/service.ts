@@ -65,8 +65,18 @@ export class HookService {
     return this.save({ ...definedOnly(definition), runtime: 'commands', commands: definition.commands, source: null }, options);
   }
 
+  /** An action hook defined by flags alone: a typed action and its params (templates over the event). */
+  async addAction(definition: HookOverrides & { action: string; params?: JsonObject }, options: { replace?: boolean } = {}): Promise<SavedHook> {
+    return this.save({ ...definedOnly(definition), runtime: 'action', action: definition.action, params: definition.params ?? {}, source: null }, options);
+  }
+
   private async save(input: HookInput, options: { replace?: boolean }): Promise<SavedHook> {
     const built = buildHook(input);
+    const runtime = await this.runtimes.get(built.hook.runtime);
+    const problems = runtime?.validate ? await runtime.validate(built.hook) : [];
+    if (problems.length > 0) {
+      throw new HookflowError('HF_ERR_INVALID_HOOK', `hook "${built.hook.name}" is not valid:\n  - ${problems.join('\n  - ')}`, { problems });
+    }
     await this.store.saveHook(built.hook, { replace: options.replace ?? false });
     return { hook: (await this.store.getHook(built.hook.name)) ?? built.hook, warnings: built.warnings };
   }
@@ -86,9 +96,9 @@ export class HookService {
       const spec = parseCommandsHookFile(readFileSync(path, 'utf8'), path);
       return {
         ...fromMeta(spec),
-        runtime,
+        ...(spec.action === undefined ? { runtime } : { runtime: 'action' as const, action: spec.action, params: spec.params ?? {} }),
         source: path,
-        commands: spec.commands,
+        commands: spec.action === undefined ? spec.commands : null,
         cwd: spec.cwd ?? null,
         enabled: spec.enabled,
         retry: spec.retry,
@@ -131,6 +141,9 @@ export class HookService {
   /** A hook's script (or its commands) as text, with the language to highlight it as. */
   async source(name: string): Promise<{ name: string; runtime: string; language: string; path: string | null; text: string }> {
     const hook = await this.get(name);
+    if (!hook.source && hook.runtime === 'action') {
+      return { name, runtime: hook.runtime, language: 'json', path: null, text: JSON.stringify({ action: hook.action, params: hook.params ?? {} }, null, 2) };
+    }
     if (!hook.source) return { name, runtime: hook.runtime, language: 'shell', path: null, text: (hook.commands ?? []).join('\n') };
     let text: string;
     try {
@@ -209,7 +222,7 @@ export class HookService {
     if (!runtime) throw new HookflowError('HF_ERR_INVALID_HOOK', `runtime "${hook.runtime}" is not available`);
     const { host, record } = createDryRunHost(this.store, this.secrets);
     const started = performance.now();
-    const result = await runtime.run({ hook, event, attempt: 1 }, host);
+    const result = await runtime.run({ hook, event, attempt: 1, dryRun: true }, host);
     return { hook: name, event, result, duration_ms: Math.round(performance.now() - started), dry_run: record };
   }
 

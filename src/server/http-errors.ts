@@ -29,11 +29,15 @@ const STATUS: Record<HookflowErrorCode, number> = {
   HF_ERR_SECRET_KEY: 500,
   HF_ERR_REMOTE: 502,
   HF_ERR_INTERNAL: 500,
+  // Another service an action called answered with an error.
+  HF_ERR_SERVICE_INVOCATION: 502,
   HF_ERR_INVALID_ACTION: 400,
   HF_ERR_INVALID_PARAMS: 400,
   HF_ERR_UNKNOWN_ACTION: 404,
   // The action's own deadline, reported inside a run's result; here only if a route waited on it.
   HF_ERR_ACTION_TIMEOUT: 504,
+  // A parameter or condition template that does not parse or render.
+  HF_ERR_TEMPLATE: 400,
 };
 
 export function statusFor(code: HookflowErrorCode): number {

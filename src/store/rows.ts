@@ -2,6 +2,7 @@ import type { EventRecord, EventStatus, HookExecutionRecord, JsonObject, JsonVal
 import type { HookRecord, HookRuntimeName, RetryPolicy } from '../hooks/model.js';
 import type { ApiTokenRecord, Role, UserRecord } from './accounts.js';
 import type { SourceKind, SourceRecord } from './sources.js';
+import type { WaitRecord, WaitStatus } from './waits.js';
 import type { EventInsert, ProcessInfo } from './store.js';
 
 /**
@@ -97,6 +98,8 @@ export function toHook(row: Row): HookRecord {
     source: nullableString(row.source),
     commands: json<string[] | null>(row.commands, null),
     cwd: nullableString(row.cwd),
+    action: nullableString(row.action),
+    params: json<JsonObject | null>(row.params, null),
     timeout_ms: Number(row.timeout_ms),
     memory_mb: Number(row.memory_mb),
     enabled: flag(row.enabled),
@@ -154,6 +157,27 @@ export function toSource(row: Row): SourceRecord {
     name: String(row.name),
     enabled: flag(row.enabled),
     config: json<JsonObject>(row.config, {}),
+    created_at: Number(row.created_at),
+    updated_at: Number(row.updated_at),
+  };
+}
+
+export function toWait(row: Row): WaitRecord {
+  return {
+    id: String(row.id),
+    action_type: String(row.action_type),
+    correlation_id: String(row.correlation_id),
+    owner_kind: String(row.owner_kind),
+    owner_id: nullableString(row.owner_id),
+    params: json<JsonObject>(row.params, {}),
+    outputs: json<JsonObject>(row.outputs, {}),
+    metadata: json<JsonObject>(row.metadata, {}),
+    status: row.status as WaitStatus,
+    deadline: Number(row.deadline),
+    wake_at: nullableNumber(row.wake_at),
+    progress: nullableNumber(row.progress),
+    eta_minutes: nullableNumber(row.eta_minutes),
+    error: nullableString(row.error),
     created_at: Number(row.created_at),
     updated_at: Number(row.updated_at),
   };

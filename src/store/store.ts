@@ -2,6 +2,7 @@ import type { EventRecord, EventStatus, HookExecutionRecord, JsonValue, NewEvent
 import type { HookRecord } from '../hooks/model.js';
 import type { AccountStore } from './accounts.js';
 import type { SourceStore } from './sources.js';
+import type { WaitStore } from './waits.js';
 
 /**
  * The store: everything durable lives here, and processes coordinate only through it.
@@ -90,6 +91,8 @@ export interface Store {
   // ── accounts and sources (src/store/accounts.ts, src/store/sources.ts) ──────────────────────
   readonly accounts: AccountStore;
   readonly sources: SourceStore;
+  /** Parked event-driven actions (src/store/waits.ts). */
+  readonly waits: WaitStore;
 
   // ── wake-ups ──────────────────────────────────────────────────────────────────────────────
   /**

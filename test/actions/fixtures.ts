@@ -1,5 +1,4 @@
 import type { ActionDefinition, ActionMeta } from '../../src/actions/model.js';
-import type { ActionServices } from '../../src/actions/executor.js';
 
 /** A meta that passes every rule; tests break one field at a time. */
 export function validMeta(overrides: Partial<ActionMeta> = {}): ActionMeta {
@@ -42,17 +41,5 @@ export function greetAction(overrides: Partial<ActionDefinition> = {}): ActionDe
   };
 }
 
-/** Services that record what actions publish and refuse service calls. */
-export function recordingServices(): ActionServices & { published: Array<{ type: string; data: unknown }> } {
-  const published: Array<{ type: string; data: unknown }> = [];
-  return {
-    published,
-    publish: async (type, data) => {
-      published.push({ type, data });
-      return `event-${published.length}`;
-    },
-    invokeService: async (appId) => {
-      throw new Error(`no service ${appId} in tests`);
-    },
-  };
-}
+/** Services that record what actions publish and refuse unknown service calls (hookflow/testing). */
+export { recordingServices } from '../../src/testing.js';

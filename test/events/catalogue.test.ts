@@ -132,7 +132,8 @@ describe('event catalogue', () => {
       ['hook.failed', '{hook_name, event_id, event_type, error, attempt}'],
       ['workflow.started', '{workflow_id, run_id, name, status}'],
     ];
-    for (const [type, shape] of table) assert.ok(getEventType(type)?.data.startsWith(shape), `${type}: ${getEventType(type)?.data}`);
+    // The seed's fields come first; hookflow may add more after them.
+    for (const [type, shape] of table) assert.ok(getEventType(type)?.data.startsWith(shape.slice(0, -1)), `${type}: ${getEventType(type)?.data}`);
   });
 
   it('answers lookups', () => {

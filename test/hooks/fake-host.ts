@@ -99,6 +99,8 @@ export function makeLuaHook(name: string, source: string, overrides: Partial<Hoo
     source,
     commands: null,
     cwd: null,
+    action: null,
+    params: null,
     timeout_ms: 5_000,
     memory_mb: 64,
     enabled: true,

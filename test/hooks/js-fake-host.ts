@@ -14,6 +14,8 @@ export function makeHook(overrides: Partial<HookRecord> & { name: string; runtim
     source: null,
     commands: null,
     cwd: null,
+    action: null,
+    params: null,
     timeout_ms: 5_000,
     memory_mb: 64,
     enabled: true,

@@ -33,6 +33,9 @@ const VIEWER = new Set([
   'GET /watchers/{name}',
   'GET /webhook-endpoints',
   'GET /webhook-endpoints/{name}',
+  'GET /actions',
+  'GET /actions/{type}',
+  'GET /waits/{id}',
 ]);
 
 interface OpenApiDocument {

@@ -12,6 +12,7 @@ import type { EventRecord, HookExecutionRecord, JsonObject, NewEvent } from '../
 import { NO_RETRY, type HookRecord } from '../../src/hooks/model.js';
 import type { ApiTokenRecord, UserRecord } from '../../src/store/accounts.js';
 import type { SourceKind, SourceRecord } from '../../src/store/sources.js';
+import type { WaitRecord } from '../../src/store/waits.js';
 import type { EventInsert, EventQuery, ProcessInfo, Store } from '../../src/store/store.js';
 
 export interface StoreHarness {
@@ -93,6 +94,8 @@ function hookRecord(name: string, extra: Partial<HookRecord> = {}): HookRecord {
     source: `/hooks/${name}.lua`,
     commands: null,
     cwd: null,
+    action: null,
+    params: null,
     timeout_ms: 30_000,
     memory_mb: 64,
     enabled: true,
@@ -1238,6 +1241,256 @@ export function runStoreConformance(
         assert.equal(await store.sources.lastScheduleTick('nightly'), null);
         assert.equal(await store.sources.lastScheduleTick('hourly'), 60_000, 'other schedules keep theirs');
         assert.equal(await store.sources.claimScheduleTick('nightly', 60_000, 'server-a'), true, 'a new schedule of that name starts afresh');
+      });
+
+      it('pruneScheduleTicks deletes a schedule\'s ticks before a time, never its latest, never another\'s', async () => {
+        for (const tick of [10_000, 20_000, 30_000, 40_000]) assert.equal(await store.sources.claimScheduleTick('busy', tick, 'server-a'), true);
+        assert.equal(await store.sources.claimScheduleTick('rare', 5_000, 'server-a'), true);
+        assert.equal(await store.sources.pruneScheduleTicks('busy', 30_000), 2, 'the ticks at 10 s and 20 s');
+        assert.equal(await store.sources.pruneScheduleTicks('busy', 30_000), 0, 'nothing left to prune');
+        assert.equal(await store.sources.claimScheduleTick('busy', 30_000, 'server-b'), false, 'a kept tick stays claimed');
+        assert.equal(await store.sources.claimScheduleTick('busy', 10_000, 'server-b'), true, 'a pruned tick is forgotten');
+        assert.equal(await store.sources.pruneScheduleTicks('busy', 1_000_000), 2, 'all but the latest (10 s again, and 30 s)');
+        assert.equal(await store.sources.lastScheduleTick('busy'), 40_000);
+        assert.equal(await store.sources.claimScheduleTick('busy', 40_000, 'server-b'), false);
+        assert.equal(await store.sources.pruneScheduleTicks('rare', 1_000_000), 0, 'a lone tick is its latest');
+        assert.equal(await store.sources.lastScheduleTick('rare'), 5_000);
+        assert.equal(await store.sources.pruneScheduleTicks('none', 1_000_000), 0);
+      });
+    });
+
+    describe('waits', () => {
+      function waitRecord(id: string, extra: Partial<WaitRecord> = {}): WaitRecord {
+        return {
+          id,
+          action_type: 'deploy',
+          correlation_id: `wf-${id}`,
+          owner_kind: 'hook',
+          owner_id: `notify:${id}`,
+          params: { endpoint: 'e-1', nested: { list: [1, 'two', null] } },
+          outputs: { status: 'deleting' },
+          metadata: { step_id: 'delete' },
+          status: 'waiting',
+          deadline: Date.now() + 10 * MINUTE,
+          wake_at: null,
+          progress: null,
+          eta_minutes: null,
+          error: null,
+          created_at: Date.now(),
+          updated_at: Date.now(),
+          ...extra,
+        };
+      }
+
+      async function correlated(correlationId: string, createdAt = Date.now(), type = 'notification.received'): Promise<EventRecord> {
+        return insertOne(store, completed({ type, correlation_id: correlationId, created_at: createdAt }));
+      }
+
+      const pendingQuery = (extra: Partial<{ since: number; lookbackMs: number; now: number; limit: number }> = {}) => ({
+        since: 0,
+        lookbackMs: 60 * MINUTE,
+        now: Date.now(),
+        limit: 100,
+        ...extra,
+      });
+
+      it('createWait and getWait round-trip every field; listWaits filters, newest first; hasWaiting', async () => {
+        assert.equal(await store.waits.hasWaiting(), false);
+        const first = waitRecord('w1', { created_at: 1_000, updated_at: 2_000, wake_at: 5_000, progress: 12.5, eta_minutes: 3 });
+        const second = waitRecord('w2', { owner_kind: 'cli', owner_id: null, created_at: 3_000, updated_at: 3_000 });
+        await store.waits.createWait(first);
+        await store.waits.createWait(second);
+        assert.deepEqual(await store.waits.getWait('w1'), first);
+        assert.equal(await store.waits.getWait('missing'), null);
+        assert.equal(await store.waits.hasWaiting(), true);
+        assert.deepEqual((await store.waits.listWaits({ limit: 10 })).map((w) => w.id), ['w2', 'w1']);
+        assert.deepEqual((await store.waits.listWaits({ owner_kind: 'hook', limit: 10 })).map((w) => w.id), ['w1']);
+        assert.deepEqual((await store.waits.listWaits({ correlation_id: 'wf-w2', limit: 10 })).map((w) => w.id), ['w2']);
+        assert.deepEqual((await store.waits.listWaits({ status: 'completed', limit: 10 })).map((w) => w.id), []);
+        assert.equal((await store.waits.listWaits({ limit: 1 })).length, 1);
+        await assert.rejects(store.waits.createWait(first), Error, 'a second wait with one id');
+      });
+
+      it('pendingPairs: events with the correlation id, within the lookback, not handled, of waiting waits only', async () => {
+        const now = Date.now();
+        await store.waits.createWait(waitRecord('a', { created_at: now }));
+        await store.waits.createWait(waitRecord('b', { created_at: now }));
+        await store.waits.createWait(waitRecord('done', { status: 'completed', created_at: now }));
+        const early = await correlated('wf-a', now - 30 * MINUTE);
+        const tooEarly = await correlated('wf-a', now - 90 * MINUTE);
+        const later = await correlated('wf-a', now + 5);
+        const forB = await correlated('wf-b', now + 10);
+        await correlated('wf-done', now + 15);
+        await correlated('wf-nobody', now + 20);
+        await insertOne(store, completed({ type: 'no.correlation' }));
+
+        const pairs = await store.waits.pendingPairs(pendingQuery());
+        assert.deepEqual(pairs, [
+          { wait_id: 'a', event_id: early.id },
+          { wait_id: 'a', event_id: later.id },
+          { wait_id: 'b', event_id: forB.id },
+        ]);
+        assert.ok(!pairs.some((pair) => pair.event_id === tooEarly.id), 'older than the lookback');
+        assert.deepEqual(await store.waits.pendingPairs(pendingQuery({ limit: 1 })), [{ wait_id: 'a', event_id: early.id }]);
+
+        // since: for waits parked before it, only events created from it on.
+        assert.deepEqual(
+          (await store.waits.pendingPairs(pendingQuery({ since: now + 7 }))).map((pair) => pair.event_id),
+          [forB.id],
+          'waits parked before since see only newer events',
+        );
+        await store.waits.createWait(waitRecord('fresh', { correlation_id: 'wf-a', created_at: now + 8 }));
+        assert.deepEqual(
+          (await store.waits.pendingPairs(pendingQuery({ since: now + 7 }))).filter((pair) => pair.wait_id === 'fresh').map((pair) => pair.event_id),
+          [early.id, later.id],
+          'a wait parked after since still looks back over its whole window',
+        );
+
+        await store.waits.markHandled('a', { event_id: early.id, outcome: 'ignore' });
+        assert.ok(!(await store.waits.pendingPairs(pendingQuery())).some((pair) => pair.wait_id === 'a' && pair.event_id === early.id), 'a handled pair is not pending');
+      });
+
+      it('createWait with ignoreEvents: those events never reach the wait', async () => {
+        const trigger = await correlated('wf-x', Date.now() - 1_000);
+        const answer = await correlated('wf-x', Date.now() - 500);
+        await store.waits.createWait(waitRecord('x', { correlation_id: 'wf-x' }), { ignoreEvents: [trigger.id] });
+        assert.deepEqual(await store.waits.pendingPairs(pendingQuery()), [{ wait_id: 'x', event_id: answer.id }]);
+      });
+
+      it('claimPair: once per pair; again only after the lease expired unhandled; never for a wait not waiting', async () => {
+        await store.waits.createWait(waitRecord('c'));
+        const event = await correlated('wf-c');
+        assert.equal(await store.waits.claimPair('c', event.id, 'router-a', 60_000), true);
+        assert.equal(await store.waits.claimPair('c', event.id, 'router-b', 60_000), false, 'claimed by router-a');
+        assert.equal(await store.waits.claimPair('c', event.id, 'router-a', 60_000), false, 'not even by its owner');
+        assert.deepEqual(await store.waits.pendingPairs(pendingQuery()), [], 'a live claim is not pending');
+
+        const other = await correlated('wf-c');
+        assert.equal(await store.waits.claimPair('c', other.id, 'router-a', 1), true);
+        await sleep(20);
+        assert.deepEqual(await store.waits.pendingPairs(pendingQuery()), [{ wait_id: 'c', event_id: other.id }], 'an expired claim is pending again');
+        assert.equal(await store.waits.claimPair('c', other.id, 'router-b', 60_000), true, 'an expired claim can be taken over');
+        await store.waits.markHandled('c', { event_id: other.id, outcome: 'ignore' });
+
+        const third = await correlated('wf-c');
+        assert.equal(await store.waits.claimPair('c', third.id, 'router-a', 1), true);
+        await store.waits.markHandled('c', { event_id: third.id, outcome: 'ignore' });
+        await sleep(20);
+        assert.equal(await store.waits.claimPair('c', third.id, 'router-b', 60_000), false, 'a handled pair is never claimed again');
+
+        await store.waits.finishWait('c', { status: 'completed', outputs: {}, error: null });
+        const late = await correlated('wf-c');
+        assert.equal(await store.waits.claimPair('c', late.id, 'router-a', 60_000), false, 'the wait is over');
+      });
+
+      it('claimPair from two stores at once: exactly one claim per pair', async () => {
+        const other = await harness.second();
+        await store.waits.createWait(waitRecord('race'));
+        const events = await Promise.all(Array.from({ length: 8 }, () => correlated('wf-race')));
+        const claims = await Promise.all(
+          events.flatMap((event) => [store.waits.claimPair('race', event.id, 'router-a', 60_000), other.waits.claimPair('race', event.id, 'router-b', 60_000)]),
+        );
+        events.forEach((event, i) => assert.equal(claims[2 * i] !== claims[2 * i + 1], true, `${event.id}: ${claims[2 * i]} / ${claims[2 * i + 1]}`));
+      });
+
+      it('finishWait ends a waiting wait once, with its outputs and error, and marks the pair handled', async () => {
+        await store.waits.createWait(waitRecord('f'));
+        const event = await correlated('wf-f');
+        assert.equal(await store.waits.claimPair('f', event.id, 'router-a', 60_000), true);
+        const before = Date.now();
+        const finished = await store.waits.finishWait('f', { status: 'failed', outputs: { status: 'failed', code: 7 }, error: 'quota' }, { event_id: event.id, outcome: 'complete' });
+        assert.equal(finished?.status, 'failed');
+        assert.deepEqual(finished?.outputs, { status: 'failed', code: 7 });
+        assert.equal(finished?.error, 'quota');
+        assert.ok((finished?.updated_at ?? 0) >= before);
+        assert.deepEqual(await store.waits.getWait('f'), finished);
+        assert.equal(await store.waits.finishWait('f', { status: 'completed', outputs: {}, error: null }), null, 'only once');
+        assert.equal((await store.waits.getWait('f'))?.status, 'failed');
+        assert.equal(await store.waits.hasWaiting(), false);
+      });
+
+      it('finishWait from two stores at once: exactly one ends the wait', async () => {
+        const other = await harness.second();
+        for (let i = 0; i < 5; i++) await store.waits.createWait(waitRecord(`race-${i}`));
+        const results = await Promise.all(
+          Array.from({ length: 5 }, (_, i) => [
+            store.waits.finishWait(`race-${i}`, { status: 'completed', outputs: { by: 'a' }, error: null }),
+            other.waits.finishWait(`race-${i}`, { status: 'failed', outputs: { by: 'b' }, error: 'b' }),
+          ]).flat(),
+        );
+        for (let i = 0; i < 5; i++) {
+          const [a, b] = [results[2 * i], results[2 * i + 1]];
+          assert.equal((a === null) !== (b === null), true, `race-${i}: one winner`);
+          const stored = await store.waits.getWait(`race-${i}`);
+          assert.deepEqual(stored?.outputs, (a ?? b)?.outputs, 'the winner wrote the outputs');
+        }
+      });
+
+      it('updateProgress keeps the other value when one is null, and does nothing once the wait ended', async () => {
+        await store.waits.createWait(waitRecord('p'));
+        assert.equal((await store.waits.updateProgress('p', { progress: 40, eta_minutes: null }))?.progress, 40);
+        const both = await store.waits.updateProgress('p', { progress: null, eta_minutes: 2.5 });
+        assert.equal(both?.progress, 40);
+        assert.equal(both?.eta_minutes, 2.5);
+        await store.waits.finishWait('p', { status: 'completed', outputs: {}, error: null });
+        assert.equal(await store.waits.updateProgress('p', { progress: 90, eta_minutes: null }), null);
+        assert.equal((await store.waits.getWait('p'))?.progress, 40);
+      });
+
+      it('expireWaits times out waiting waits past their deadline, once, even from two stores', async () => {
+        const other = await harness.second();
+        const now = Date.now();
+        for (let i = 0; i < 6; i++) await store.waits.createWait(waitRecord(`late-${i}`, { deadline: now - 1_000 + i }));
+        await store.waits.createWait(waitRecord('future', { deadline: now + MINUTE }));
+        await store.waits.createWait(waitRecord('over', { deadline: now - 1_000, status: 'completed' }));
+        const [a, b] = await Promise.all([store.waits.expireWaits(now, 100), other.waits.expireWaits(now, 100)]);
+        const expired = [...a, ...b].map((w) => w.id).sort();
+        assert.deepEqual(expired, Array.from({ length: 6 }, (_, i) => `late-${i}`));
+        for (const wait of [...a, ...b]) {
+          assert.equal(wait.status, 'timeout');
+          assert.match(wait.error ?? '', new RegExp(`wf-${wait.id}`), 'the error names the workflow id');
+        }
+        assert.deepEqual(await store.waits.expireWaits(now, 100), [], 'only once');
+        assert.equal((await store.waits.getWait('future'))?.status, 'waiting');
+        assert.equal((await store.waits.getWait('over'))?.status, 'completed');
+        assert.equal((await store.waits.expireWaits(now + 2 * MINUTE, 100)).length, 1, 'the future one in its time');
+      });
+
+      it('takeDueTimers returns due timers and moves them by the retry interval', async () => {
+        const now = Date.now();
+        await store.waits.createWait(waitRecord('due', { wake_at: now - 10 }));
+        await store.waits.createWait(waitRecord('not-yet', { wake_at: now + MINUTE }));
+        await store.waits.createWait(waitRecord('no-timer'));
+        await store.waits.createWait(waitRecord('ended', { wake_at: now - 10, status: 'timeout' }));
+        const taken = await store.waits.takeDueTimers(now, 30_000, 100);
+        assert.deepEqual(taken.map((w) => w.id), ['due']);
+        assert.equal(taken[0].wake_at, now + 30_000);
+        assert.deepEqual(await store.waits.takeDueTimers(now + 1_000, 30_000, 100), [], 'not again before the retry');
+        assert.deepEqual((await store.waits.takeDueTimers(now + 31_000, 30_000, 100)).map((w) => w.id), ['due'], 'again after it');
+      });
+
+      it('deleteWaitsBefore deletes finished waits only', async () => {
+        await store.waits.createWait(waitRecord('old-done', { status: 'completed', updated_at: 1_000 }));
+        await store.waits.createWait(waitRecord('old-waiting', { updated_at: 1_000 }));
+        await store.waits.createWait(waitRecord('new-done', { status: 'timeout' }));
+        assert.equal(await store.waits.deleteWaitsBefore(10_000), 1);
+        assert.equal(await store.waits.getWait('old-done'), null);
+        assert.ok(await store.waits.getWait('old-waiting'));
+        assert.ok(await store.waits.getWait('new-done'));
+      });
+
+      it('an action hook keeps its action and params, also when replaced', async () => {
+        const hook = hookRecord('notify', { runtime: 'action', source: null, action: 'notification', params: { channel: 'slack', url: '{{ secret.SLACK }}', list: [1, { a: null }] } });
+        await store.saveHook(hook, { replace: false });
+        assert.deepEqual(await store.getHook('notify'), hook);
+        const replaced = { ...hook, action: 'log', params: { message: 'x' }, updated_at: 5_000 };
+        await store.saveHook(replaced, { replace: true });
+        assert.deepEqual(await store.getHook('notify'), replaced);
+        assert.deepEqual((await store.getHook('notify'))?.params, { message: 'x' });
+        await store.saveHook(hookRecord('plain'), { replace: false });
+        const plain = await store.getHook('plain');
+        assert.equal(plain?.action, null);
+        assert.equal(plain?.params, null);
       });
     });
   });

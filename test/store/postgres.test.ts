@@ -65,7 +65,7 @@ runStoreConformance(
         await client.query(`SET search_path TO ${CONFORMANCE_SCHEMA};
           DELETE FROM hook_executions; DELETE FROM events; DELETE FROM hooks; DELETE FROM state;
           DELETE FROM secrets; DELETE FROM processes; DELETE FROM users; DELETE FROM api_tokens;
-          DELETE FROM settings; DELETE FROM sources; DELETE FROM schedule_ticks; UPDATE meta SET value = 0;`);
+          DELETE FROM settings; DELETE FROM sources; DELETE FROM schedule_ticks; DELETE FROM waits; UPDATE meta SET value = 0;`);
       },
     };
   },

@@ -13,22 +13,39 @@
  *   - systemctl restart app
  * retry: {max_attempts: 3, backoff_seconds: 2, backoff_multiplier: 2}
  * ```
+ *
+ * The same file may name a typed action instead of `commands` (an `action` hook):
+ *
+ * ```yaml
+ * name: slack-on-failure
+ * events: [task.failed]
+ * action: notification
+ * params:
+ *   channel: slack
+ *   url: "{{ secret.SLACK_URL }}"
+ *   message: "{{ event.data.task.task_name }} failed"
+ * ```
  */
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type YAMLError, type YAMLMap } from 'yaml';
 import { HookflowError } from '../../errors.js';
+import type { JsonObject } from '../../events/model.js';
 import { editDistance } from '../../events/suggest.js';
 import { isValidPattern } from '../../events/patterns.js';
 import { NO_RETRY, type HookScriptMeta, type RetryPolicy } from '../model.js';
 
 export interface CommandsHookSpec extends HookScriptMeta {
+  /** Empty for an action hook. */
   commands: string[];
+  /** The action type of an action hook (then `commands` is empty). */
+  action?: string;
+  params?: JsonObject;
   cwd?: string;
   enabled?: boolean;
   retry?: RetryPolicy;
 }
 
 const EVENT_KEYS = ['events', 'event', 'event_type', 'event_types'] as const;
-const TOP_KEYS = ['name', 'description', ...EVENT_KEYS, 'stack', 'filter', 'timeout', 'cwd', 'commands', 'retry', 'enabled'] as const;
+const TOP_KEYS = ['name', 'description', ...EVENT_KEYS, 'stack', 'filter', 'timeout', 'cwd', 'commands', 'action', 'params', 'retry', 'enabled'] as const;
 const RETRY_KEYS = ['max_attempts', 'backoff_seconds', 'backoff_ms', 'backoff_multiplier'] as const;
 
 /** yaml's messages where a plainer one (and a hint) helps a person more. */
@@ -105,8 +122,18 @@ class SpecReader {
     }
 
     const commands = fields.get('commands');
-    if (!commands) throw this.fail(root, 'the hook has no `commands`', 'add `commands:` with a list of shell commands, e.g. `- echo hello`');
-    spec.commands = this.commands(commands);
+    const action = fields.get('action');
+    const params = fields.get('params');
+    if (action && commands) throw this.fail(commands.key as Node, 'the hook gives both `commands` and `action`', 'a hook runs shell commands or one action: keep one of them');
+    if (params && !action) throw this.fail(params.key as Node, '`params` without `action`', 'name the action the params are for: `action: notification`');
+    if (action) {
+      spec.action = this.nonEmptyString(action, 'action');
+      spec.commands = [];
+      if (params && !this.isNull(params.value)) spec.params = this.params(params);
+    } else {
+      if (!commands) throw this.fail(root, 'the hook has no `commands`', 'add `commands:` with a list of shell commands, e.g. `- echo hello`, or `action:` with a typed action');
+      spec.commands = this.commands(commands);
+    }
 
     const retry = fields.get('retry');
     if (retry && !this.isNull(retry.value)) spec.retry = this.retry(retry);
@@ -163,6 +190,12 @@ class SpecReader {
       if (item.value.trim() === '') throw this.fail(item, `command ${index + 1} is empty`, 'remove it or write a command');
       return item.value;
     });
+  }
+
+  private params(pair: Pair<Node, unknown>): JsonObject {
+    const node = this.resolve(pair.value);
+    if (!isMap(node)) throw this.fail(node ?? pair.key, '`params` must be a mapping of param names to values', `it is ${describeNode(node)}`);
+    return node.toJS(this.doc) as JsonObject;
   }
 
   private retry(pair: Pair<Node, unknown>): RetryPolicy {

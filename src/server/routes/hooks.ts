@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { HookflowError } from '../../errors.js';
 import type { JsonObject } from '../../events/model.js';
 import { eventJson, executionJson, hookJson } from '../../records-json.js';
 import type { HookflowApp } from '../app.js';
@@ -10,9 +11,11 @@ const NameParams = Type.Object({ name: NameParam });
 const HookBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 128 }),
-    runtime: Type.Union([Type.Literal('lua'), Type.Literal('js'), Type.Literal('ts'), Type.Literal('commands')], {
-      description: 'lua and js/ts take `script`; commands take `commands`, or `script` holding a commands YAML file',
+    runtime: Type.Union([Type.Literal('lua'), Type.Literal('js'), Type.Literal('ts'), Type.Literal('commands'), Type.Literal('action')], {
+      description: 'lua and js/ts take `script`; commands take `commands`, or `script` holding a commands YAML file; action takes `action` and `params`',
     }),
+    action: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'the action type of an action hook (notification, http_request…)' })),
+    params: Type.Optional(JsonObjectSchema),
     script: Type.Optional(Type.String({ maxLength: 1024 * 1024, description: 'the script text: saved as HOOKFLOW_HOME/hooks/NAME.EXT' })),
     commands: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 10_000 }), { maxItems: 100 })),
     events: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { minItems: 1, maxItems: 100 })),
@@ -71,11 +74,19 @@ export function hookRoutes(app: HookflowApp, ctx: ServerContext): void {
   );
 
   const save = (replace: boolean) => async (body: Static<typeof HookBody>) => {
-    const { script, runtime, replace: replaceFlag, commands, ...overrides } = body;
+    const { script, runtime, replace: replaceFlag, commands, action, params, ...overrides } = body;
     const options = { replace: replace || replaceFlag === true };
+    if (runtime === 'action' && script === undefined) {
+      if (action === undefined) throw new HookflowError('HF_ERR_VALIDATION', 'an action hook needs `action`', { where: 'body.action', hint: 'e.g. "action": "notification"' });
+      const saved = await hooks.addAction({ ...overrides, action, params: params as JsonObject | undefined }, options);
+      return { hook: hookJson(saved.hook), warnings: saved.warnings };
+    }
+    if (action !== undefined || params !== undefined) {
+      throw new HookflowError('HF_ERR_VALIDATION', '`action` and `params` belong to an action hook', { where: 'body.runtime', hint: 'set "runtime": "action"' });
+    }
     const saved =
       script !== undefined
-        ? await hooks.addFromScript(body.name, runtime, script, overrides, options)
+        ? await hooks.addFromScript(body.name, runtime === 'action' ? 'commands' : runtime, script, overrides, options)
         : await hooks.addCommands({ ...overrides, commands: commands ?? [] }, options);
     return { hook: hookJson(saved.hook), warnings: saved.warnings };
   };

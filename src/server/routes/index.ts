@@ -1,5 +1,6 @@
 import type { HookflowApp } from '../app.js';
 import type { ServerContext } from '../context.js';
+import { actionRoutes } from './actions.js';
 import { authRoutes } from './auth.js';
 import { eventRoutes } from './events.js';
 import { hookRoutes } from './hooks.js';
@@ -19,7 +20,7 @@ import { uiRoutes } from '../ui.js';
 export type RouteFile = (app: HookflowApp, ctx: ServerContext) => void | Promise<void>;
 
 /** Every route file, one per resource; later capabilities add theirs here. */
-export const ROUTE_FILES: readonly RouteFile[] = [rootRoutes, authRoutes, eventRoutes, hookRoutes, secretRoutes, stateRoutes, userRoutes, tokenRoutes, streamRoutes, metricsRoutes, webhookRoutes, scheduleRoutes, watcherRoutes, uiRoutes];
+export const ROUTE_FILES: readonly RouteFile[] = [rootRoutes, authRoutes, eventRoutes, hookRoutes, secretRoutes, stateRoutes, userRoutes, tokenRoutes, streamRoutes, metricsRoutes, webhookRoutes, scheduleRoutes, watcherRoutes, actionRoutes, uiRoutes];
 
 export async function registerRoutes(app: HookflowApp, ctx: ServerContext): Promise<void> {
   for (const register of ROUTE_FILES) await register(app, ctx);

@@ -6,8 +6,10 @@ import type { HookRecord } from '../../hooks/model.js';
 import type { EventCompletion, EventInsert, EventQuery, InsertedEvent, ProcessInfo, Store, StoreChange } from '../store.js';
 import type { AccountStore } from '../accounts.js';
 import type { SourceStore } from '../sources.js';
+import type { WaitStore } from '../waits.js';
 import { PostgresAccounts } from './accounts.js';
 import { PostgresSources } from './sources.js';
+import { PostgresWaits } from './waits.js';
 import {
   connectionConfig,
   createPool,
@@ -39,6 +41,7 @@ export class PostgresStore implements Store {
   private closing: Promise<void> | null = null;
   readonly accounts: AccountStore;
   readonly sources: SourceStore;
+  readonly waits: WaitStore;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -49,6 +52,7 @@ export class PostgresStore implements Store {
     this.listener = new EventsListener(() => new pg.Client(connectionConfig(url, options)));
     this.accounts = new PostgresAccounts(pool, (run) => this.transaction(run));
     this.sources = new PostgresSources(pool);
+    this.waits = new PostgresWaits(pool, (run) => this.transaction(run));
   }
 
   /** `url` may carry `?schema=NAME`; `options.schema` wins over it. */
@@ -318,6 +322,8 @@ export class PostgresStore implements Store {
           hook.last_run,
           hook.run_count,
           options.replace,
+          hook.action,
+          hook.params ? jsonParam(hook.params) : null,
         ],
       });
       if (saved.rowCount === 0) {

@@ -112,19 +112,19 @@ SELECT EXISTS (
 ) AS claimable`;
 
 /**
- * $1..$17: the hook's columns, $18 replace. Returns a row when the hook was inserted or replaced,
- * none when the name is taken and replace is false. A replaced hook keeps its history
- * (created_at, last_run, run_count).
+ * $1..$17: the hook's columns, $18 replace, $19 action, $20 params (JSON text). Returns a row when
+ * the hook was inserted or replaced, none when the name is taken and replace is false. A replaced
+ * hook keeps its history (created_at, last_run, run_count).
  */
 export const SAVE_HOOK = `
 INSERT INTO hooks (name, description, events, stack, filter, runtime, source, commands, cwd, timeout_ms,
-    memory_mb, enabled, retry, created_at, updated_at, last_run, run_count)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16, $17)
+    memory_mb, enabled, retry, created_at, updated_at, last_run, run_count, action, params)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16, $17, $19, $20::jsonb)
 ON CONFLICT (name) DO UPDATE SET description = EXCLUDED.description, events = EXCLUDED.events,
     stack = EXCLUDED.stack, filter = EXCLUDED.filter, runtime = EXCLUDED.runtime, source = EXCLUDED.source,
     commands = EXCLUDED.commands, cwd = EXCLUDED.cwd, timeout_ms = EXCLUDED.timeout_ms,
     memory_mb = EXCLUDED.memory_mb, enabled = EXCLUDED.enabled, retry = EXCLUDED.retry,
-    updated_at = EXCLUDED.updated_at
+    updated_at = EXCLUDED.updated_at, action = EXCLUDED.action, params = EXCLUDED.params
   WHERE $18::boolean
 RETURNING name`;
 

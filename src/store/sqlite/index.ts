@@ -8,7 +8,7 @@ import { isWildcard, patternToRegexSource } from '../../events/patterns.js';
 import type { HookRecord } from '../../hooks/model.js';
 import type { AccountStore } from '../accounts.js';
 import { loadMigrations } from '../migrations.js';
-import { newEventRecord, toEvent, toExecution, toHook, toProcess, type Row } from '../rows.js';
+import { toEvent, toExecution, toHook, toProcess, type Row } from '../rows.js';
 import type {
   EventCompletion,
   EventInsert,
@@ -18,9 +18,23 @@ import type {
   Store,
 } from '../store.js';
 import type { SourceStore } from '../sources.js';
+import type { WaitStore } from '../waits.js';
 import type { SqliteAccess } from './access.js';
 import { SqliteAccounts } from './accounts.js';
 import { SqliteSources } from './sources.js';
+import { SqliteWaits } from './waits.js';
+import {
+  completionParams,
+  eventFromRow,
+  EventWrites,
+  insertedEvents,
+  insertParams,
+  type EventWriteArgs,
+  type EventWriteName,
+  type EventWriteResult,
+  type InsertParams,
+} from './event-writes.js';
+import { SqliteWriterThread } from './writer-thread.js';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -30,14 +44,25 @@ export interface SqliteStoreOptions {
    * process crash. Group commit makes `full` cheap, so it is the default.
    */
   synchronous?: 'full' | 'normal';
+  /**
+   * Once a dispatcher starts on this store, run the event writes (statements and commits) on a
+   * thread with a connection of its own, so they leave the main thread to the dispatcher.
+   * Default true; never for `:memory:`.
+   */
+  writerThread?: boolean;
 }
 
 /** The embedded backend: one SQLite file in WAL mode, shared safely by several processes. */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly statements = new Map<string, Database.Statement>();
+  private writerOptions: { thread: boolean; synchronous: 'full' | 'normal' } = { thread: false, synchronous: 'full' };
+  private eventWrites: EventWrites | null = null;
+  private writer: SqliteWriterThread | null = null;
+  private writerStart: Promise<void> | null = null;
   readonly accounts: AccountStore;
   readonly sources: SourceStore;
+  readonly waits: WaitStore;
 
   private constructor(
     readonly path: string,
@@ -46,6 +71,7 @@ export class SqliteStore implements Store {
     const access: SqliteAccess = { stmt: (sql) => this.stmt(sql), write: (work) => this.write(work) };
     this.accounts = new SqliteAccounts(access);
     this.sources = new SqliteSources(access);
+    this.waits = new SqliteWaits(access);
   }
 
   static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
@@ -68,6 +94,7 @@ export class SqliteStore implements Store {
       typeof pattern === 'string' && typeof value === 'string' && regexFor(pattern).test(value) ? 1 : 0,
     );
     const store = new SqliteStore(path, db);
+    store.writerOptions = { thread: options.writerThread ?? true, synchronous: options.synchronous ?? 'full' };
     await store.migrate();
     return store;
   }
@@ -149,6 +176,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.writerStart;
+    await this.writer?.close();
     if (this.writes.length > 0) this.flushWrites();
     if (this.db.open) this.db.close();
   }
@@ -160,122 +189,63 @@ export class SqliteStore implements Store {
   // ── events ────────────────────────────────────────────────────────────────────────────────
 
   async insertEvents(rows: readonly EventInsert[]): Promise<InsertedEvent[]> {
-    const insert = this.stmt(`INSERT INTO events (id, type, stack, source, data, status, attempts, created_at,
-        processed_at, correlation_id, idempotency_key, parent_id, owner, lease_expires_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    const insertKeyed = this.stmt(`INSERT INTO events (id, type, stack, source, data, status, attempts, created_at,
-        processed_at, correlation_id, idempotency_key, parent_id, owner, lease_expires_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`);
-    const byKey = this.stmt('SELECT * FROM events WHERE idempotency_key = ?');
-    return this.write(() => {
-      const results: InsertedEvent[] = [];
-      for (const row of rows) {
-        const record = newEventRecord(row);
-        const params = [
-          record.id,
-          record.type,
-          record.stack,
-          record.source,
-          JSON.stringify(record.data),
-          record.status,
-          record.attempts,
-          record.created_at,
-          record.processed_at,
-          record.correlation_id,
-          record.idempotency_key,
-          record.parent_id,
-          row.claim?.owner ?? null,
-          row.claim?.lease_expires_at ?? null,
-        ];
-        if (record.idempotency_key === null) {
-          insert.run(params);
-          results.push({ event: record, created: true });
-        } else if (insertKeyed.run(params).changes === 1) {
-          results.push({ event: record, created: true });
-        } else {
-          results.push({ event: toEvent(byKey.get(record.idempotency_key) as Row), created: false });
-        }
-      }
-      return results;
-    });
+    if (rows.length === 0) return [];
+    const records: EventRecord[] = [];
+    const params: InsertParams[] = [];
+    for (const row of rows) {
+      const prepared = insertParams(row);
+      records.push(prepared.record);
+      params.push(prepared.params);
+    }
+    return insertedEvents(records, await this.eventWrite('insert', { rows: params }));
   }
 
   async claimEvents(owner: string, leaseMs: number, limit: number): Promise<EventRecord[]> {
     if (limit <= 0) return [];
     const now = Date.now();
-    // Two statements, each served by its own partial index: pending events oldest first, then
-    // events whose owner stopped renewing its lease.
-    const pending = this.stmt(`UPDATE events SET status = 'processing', owner = ?, lease_expires_at = ?, attempts = attempts + 1
-      WHERE id IN (SELECT id FROM events WHERE status = 'pending' ORDER BY id LIMIT ?)
-      RETURNING *`);
-    const expired = this.stmt(`UPDATE events SET owner = ?, lease_expires_at = ?, attempts = attempts + 1
-      WHERE id IN (SELECT id FROM events WHERE status = 'processing' AND lease_expires_at < ? ORDER BY lease_expires_at LIMIT ?)
-      RETURNING *`);
-    const rows = await this.write(() => {
-      const taken = expired.all(owner, now + leaseMs, now, limit) as Row[];
-      return taken.length < limit ? taken.concat(pending.all(owner, now + leaseMs, limit - taken.length) as Row[]) : taken;
-    });
-    return rows.map(toEvent).sort((a, b) => (a.id < b.id ? -1 : 1));
+    const rows = await this.eventWrite('claim', { owner, leaseUntil: now + leaseMs, now, limit });
+    return rows.map(eventFromRow).sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
   async claimEvent(id: string, owner: string, leaseMs: number): Promise<EventRecord | null> {
     const now = Date.now();
-    const claim = this.stmt(`UPDATE events SET status = 'processing', owner = ?, lease_expires_at = ?, attempts = attempts + 1
-      WHERE id = ? AND (status = 'pending' OR (status = 'processing' AND lease_expires_at < ?))
-      RETURNING *`);
-    const row = await this.write(() => claim.get(owner, now + leaseMs, id, now) as Row | undefined);
-    return row ? toEvent(row) : null;
+    const row = await this.eventWrite('claimOne', { id, owner, leaseUntil: now + leaseMs, now });
+    return row ? eventFromRow(row) : null;
   }
 
   async renewLeases(owner: string, leaseMs: number): Promise<number> {
-    const renew = this.stmt(`UPDATE events SET lease_expires_at = ? WHERE owner = ? AND status = 'processing'`);
-    return this.write(() => renew.run(Date.now() + leaseMs, owner).changes);
+    return this.eventWrite('renew', { owner, leaseUntil: Date.now() + leaseMs });
   }
 
   async completeEvents(completions: readonly EventCompletion[]): Promise<string[]> {
-    const insertExecution = this.stmt(`INSERT INTO hook_executions
-      (event_id, hook_name, success, output, error, duration_ms, executed_at, attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
-    const finish = this.stmt(`UPDATE events SET status = ?, error = ?, processed_at = ?, owner = NULL, lease_expires_at = NULL
-      WHERE id = ? AND owner = ? AND status = 'processing'`);
-    const bumpHook = this.stmt('UPDATE hooks SET run_count = run_count + ?, last_run = MAX(COALESCE(last_run, 0), ?) WHERE name = ?');
-    return this.write(() => {
-      const applied: string[] = [];
-      const runs = new Map<string, { count: number; last: number }>();
-      for (const completion of completions) {
-        for (const execution of completion.executions) {
-          insertExecution.run(
-            completion.id,
-            execution.hook_name,
-            execution.success ? 1 : 0,
-            execution.output,
-            execution.error,
-            execution.duration_ms,
-            execution.executed_at,
-            execution.attempt,
-          );
-          const entry = runs.get(execution.hook_name) ?? { count: 0, last: 0 };
-          entry.count += 1;
-          entry.last = Math.max(entry.last, execution.executed_at);
-          runs.set(execution.hook_name, entry);
-        }
-        if (finish.run(completion.status, completion.error, completion.processed_at, completion.id, completion.owner).changes === 1) {
-          applied.push(completion.id);
-        }
-      }
-      for (const [name, entry] of runs) bumpHook.run(entry.count, entry.last, name);
-      return applied;
-    });
+    if (completions.length === 0) return [];
+    return this.eventWrite('complete', { completions: completions.map(completionParams) });
   }
 
   async releaseEvents(owner: string, ids?: readonly string[]): Promise<number> {
-    if (!ids) {
-      const releaseAll = this.stmt(`UPDATE events SET status = 'pending', owner = NULL, lease_expires_at = NULL
-        WHERE owner = ? AND status = 'processing'`);
-      return this.write(() => releaseAll.run(owner).changes);
-    }
-    const release = this.stmt(`UPDATE events SET status = 'pending', owner = NULL, lease_expires_at = NULL
-      WHERE id = ? AND owner = ? AND status = 'processing'`);
-    return this.write(() => ids.reduce((sum, id) => sum + release.run(id, owner).changes, 0));
+    if (ids && ids.length === 0) return 0;
+    return this.eventWrite('release', { owner, ids: ids ? [...ids] : null });
+  }
+
+  /**
+   * The event hot path's writes go to the writer thread once it runs (a dispatcher started here),
+   * and through this connection's write queue before that, or when there is none (`:memory:`).
+   * Either way a request resolves only after its transaction committed.
+   */
+  private eventWrite<K extends EventWriteName>(name: K, args: EventWriteArgs<K>): Promise<EventWriteResult<K>> {
+    if (this.writer?.usable) return this.writer.request(name, args);
+    this.eventWrites ??= new EventWrites(this.db);
+    const writes = this.eventWrites;
+    return this.write(() => writes.apply(name, args));
+  }
+
+  /** Starts the writer thread once, in the background: writes go through this connection meanwhile. */
+  private startWriter(): void {
+    if (this.writerStart || this.path === ':memory:' || !this.writerOptions.thread) return;
+    this.writerStart = SqliteWriterThread.start({ path: this.path, synchronous: this.writerOptions.synchronous }).then((writer) => {
+      if (writer && !this.db.open) return writer.close();
+      this.writer = writer;
+    });
   }
 
   async getEvent(id: string): Promise<EventRecord | null> {
@@ -381,6 +351,8 @@ export class SqliteStore implements Store {
       hook.updated_at,
       hook.last_run,
       hook.run_count,
+      hook.action,
+      hook.params ? JSON.stringify(hook.params) : null,
     ];
     await this.write(() => {
       const exists = this.stmt('SELECT 1 FROM hooks WHERE name = ?').get(hook.name) !== undefined;
@@ -392,15 +364,16 @@ export class SqliteStore implements Store {
       if (exists) {
         // A replaced hook keeps its history: created_at, last_run and run_count stay.
         this.stmt(`UPDATE hooks SET description = ?, events = ?, stack = ?, filter = ?, runtime = ?, source = ?,
-            commands = ?, cwd = ?, timeout_ms = ?, memory_mb = ?, enabled = ?, retry = ?, updated_at = ? WHERE name = ?`).run(
+            commands = ?, cwd = ?, timeout_ms = ?, memory_mb = ?, enabled = ?, retry = ?, updated_at = ?, action = ?, params = ? WHERE name = ?`).run(
           ...values.slice(1, 13),
           hook.updated_at,
+          ...values.slice(17, 19),
           hook.name,
         );
       } else {
         this.stmt(`INSERT INTO hooks (name, description, events, stack, filter, runtime, source, commands, cwd, timeout_ms,
-            memory_mb, enabled, retry, created_at, updated_at, last_run, run_count)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(values);
+            memory_mb, enabled, retry, created_at, updated_at, last_run, run_count, action, params)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(values);
       }
       this.bumpHooksRevision();
     });
@@ -537,7 +510,9 @@ export class SqliteStore implements Store {
     return (this.stmt('SELECT * FROM processes WHERE kind = ? AND heartbeat_at >= ? ORDER BY started_at, id').all(kind, Date.now() - maxAgeMs) as Row[]).map(toProcess);
   }
 
+  /** SQLite has no cross-process signal; a dispatcher subscribing is what starts the writer thread. */
   async subscribeEvents(): Promise<null> {
+    this.startWriter();
     return null;
   }
 }
