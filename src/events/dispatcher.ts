@@ -263,7 +263,7 @@ export class Dispatcher extends EventEmitter {
   async stop(deadlineMs = 10_000): Promise<void> {
     if (this.stateValue !== 'running') {
       // Never started (publish only, or processOne): still let its own work reach the store.
-      await Promise.race([this.drained(), sleep(deadlineMs)]);
+      await this.drainedWithin(deadlineMs);
       await this.inserts.idle();
       await this.completions.idle();
       this.stateValue = 'stopped';
@@ -277,7 +277,7 @@ export class Dispatcher extends EventEmitter {
     if (this.settling > 0) {
       // Leases must outlive the wait, or another process would take these events over meanwhile.
       const renew = setInterval(() => void this.store.renewLeases(this.owner, this.leaseMs).catch(() => undefined), Math.max(50, Math.floor(this.leaseMs / 3)));
-      await Promise.race([this.drained(), sleep(deadlineMs)]);
+      await this.drainedWithin(deadlineMs);
       clearInterval(renew);
     }
     await this.inserts.idle();
@@ -290,6 +290,16 @@ export class Dispatcher extends EventEmitter {
     await this.store.releaseEvents(this.owner);
     await this.store.removeProcess(this.owner).catch(() => undefined);
     this.stateValue = 'stopped';
+  }
+
+  /** Waits for the work in hand to settle, at most `deadlineMs`; the timer never outlives it (it would hold the process open). */
+  private async drainedWithin(deadlineMs: number): Promise<void> {
+    const settled = new AbortController();
+    try {
+      await Promise.race([this.drained(), sleep(deadlineMs, settled.signal)]);
+    } finally {
+      settled.abort();
+    }
   }
 
   private drained(): Promise<void> {

@@ -1,15 +1,10 @@
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { HookflowError } from '../../errors.js';
+import { bundledModuleUrl } from '../../worker-bundle.js';
 import type { EventWriteArgs, EventWriteName, EventWriteResult } from './event-writes.js';
 import type { WriterBoot, WriterMessage, WriterReply, WriterRequest } from './writer-protocol.js';
 
 const WORKER_SOURCE = new URL('./writer-worker.ts', import.meta.url);
-
-interface EsbuildApi {
-  build(options: Record<string, unknown>): Promise<{ outputFiles?: Array<{ text: string }> }>;
-}
 
 interface Waiter {
   resolve: (value: unknown) => void;
@@ -37,7 +32,7 @@ export class SqliteWriterThread {
   /** Starts the thread; null when it cannot be started here (the caller then writes itself). */
   static async start(boot: Omit<WriterBoot, 'requireFrom'>): Promise<SqliteWriterThread | null> {
     try {
-      const worker = new Worker(new URL(await workerModuleUrl()), {
+      const worker = new Worker(new URL(await bundledModuleUrl(WORKER_SOURCE)), {
         workerData: { ...boot, requireFrom: import.meta.url } satisfies WriterBoot,
         execArgv: [],
       });
@@ -105,39 +100,4 @@ export class SqliteWriterThread {
     // Unanswered requests may or may not have committed: report them as failed, never as done.
     for (const waiter of waiters) waiter.reject(new HookflowError('HF_ERR_STORE', `SQLite writer thread: ${error.message}`));
   }
-}
-
-let workerUrl: Promise<string> | null = null;
-
-/** The worker's code bundled to one plain JavaScript module (once per process), as a data: URL. */
-function workerModuleUrl(): Promise<string> {
-  workerUrl ??= bundleWorker();
-  return workerUrl;
-}
-
-async function bundleWorker(): Promise<string> {
-  const esbuild = await loadEsbuild();
-  const result = await esbuild.build({
-    entryPoints: [fileURLToPath(WORKER_SOURCE)],
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    write: false,
-    logLevel: 'silent',
-  });
-  const code = result.outputFiles?.[0]?.text;
-  if (!code) throw new Error('esbuild produced no output');
-  return `data:text/javascript;base64,${Buffer.from(code).toString('base64')}`;
-}
-
-/** esbuild as tsx depends on it, found from tsx's own folder (it need not be hoisted). */
-async function loadEsbuild(): Promise<EsbuildApi> {
-  const fromHere = createRequire(import.meta.url);
-  const fromTsx = createRequire(fromHere.resolve('tsx/package.json'));
-  const loaded = (await import(pathToFileURL(fromTsx.resolve('esbuild')).href)) as { default?: EsbuildApi } & Partial<EsbuildApi>;
-  const api = loaded.build ? (loaded as EsbuildApi) : loaded.default;
-  if (!api?.build) throw new Error('esbuild has no build()');
-  return api;
 }
