@@ -97,9 +97,19 @@ export async function discoverActions(registry: ActionRegistry, options: Discove
     try {
       const module = await importBounded(candidate.path, timeoutMs);
       const actions = exportedActions(module);
-      if (actions.length === 0) throw new Error('exports no action: export default defineAction({...}) or `export const actions = [...]`');
+      const resolvers = typeof module.resolvers === 'object' && module.resolvers !== null ? Object.entries(module.resolvers) : [];
+      if (actions.length === 0 && resolvers.length === 0) throw new Error('exports no action: export default defineAction({...}) or `export const actions = [...]`');
       const types: string[] = [];
       const problems: string[] = [];
+      let resolved = 0;
+      for (const [refType, resolve] of resolvers) {
+        try {
+          registry.registerResolver(refType, resolve, candidate.source);
+          resolved += 1;
+        } catch (error) {
+          problems.push(errorMessage(error));
+        }
+      }
       for (const action of actions) {
         try {
           types.push(registry.register(action, candidate.source).meta.type);
@@ -107,7 +117,7 @@ export async function discoverActions(registry: ActionRegistry, options: Discove
           problems.push(errorMessage(error));
         }
       }
-      if (types.length > 0) report.loaded.push({ source: candidate.source, kind: candidate.kind, types });
+      if (types.length > 0 || resolved > 0) report.loaded.push({ source: candidate.source, kind: candidate.kind, types });
       if (problems.length > 0) report.failed.push({ source: candidate.source, error: problems.join('\n') });
     } catch (error) {
       report.failed.push({ source: candidate.source, error: errorMessage(error) });

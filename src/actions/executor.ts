@@ -1,6 +1,6 @@
 import { errorMessage } from '../errors.js';
 import type { JsonObject, JsonValue } from '../events/model.js';
-import type { ActionContext, ActionDefinition, ActionLogger, ActionOutcome, ActionResult, InvokeServiceOptions, PublishOptions } from './model.js';
+import type { ActionContext, ActionDefinition, ActionLogger, ActionOutcome, ActionResult, InvokeServiceOptions, PublishOptions, RefResolver } from './model.js';
 import { outputProblems } from './outputs.js';
 import { checkParams } from './params.js';
 
@@ -38,6 +38,8 @@ export interface ActionRunRequest {
   signal?: AbortSignal;
   /** Receives each log line as it is written (a hook's output, a step's log). */
   onLog?: (line: string) => void;
+  /** Resolvers of reference types (`model_ref`): a ref param's id becomes what it names. */
+  resolvers?: ReadonlyMap<string, RefResolver>;
 }
 
 function collectingLogger(lines: string[], onLog?: (line: string) => void): ActionLogger {
@@ -92,6 +94,16 @@ export async function runAction(request: ActionRunRequest): Promise<ActionOutcom
 
   const timeoutSeconds = request.timeoutSeconds ?? meta.timeoutSeconds ?? DEFAULT_ACTION_TIMEOUT_SECONDS;
   const controller = new AbortController();
+  for (const param of meta.params) {
+    const resolve = request.resolvers?.get(param.type);
+    const id = params[param.name];
+    if (!resolve || typeof id !== 'string') continue;
+    try {
+      params[param.name] = await resolve(id, { signal: controller.signal });
+    } catch (error) {
+      return outcome({ status: 'failed', success: false, error: `${meta.type} params: ${param.name} (${param.type}) "${id}" could not be resolved: ${errorMessage(error)}` });
+    }
+  }
   const onCancel = () => controller.abort(request.signal?.reason ?? new Error('cancelled'));
   if (request.signal?.aborted) onCancel();
   request.signal?.addEventListener('abort', onCancel, { once: true });

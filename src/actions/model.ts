@@ -185,6 +185,13 @@ export interface ActionDefinition {
   cleanup?(ctx: ActionContext): Promise<void> | void;
 }
 
+/**
+ * Turns the id a reference param holds (`model_ref: "m-42"`) into what it names, before the
+ * action runs; throws (with a message for people) when it names nothing. Action packages export
+ * them as `resolvers: { model_ref: … }`.
+ */
+export type RefResolver = (id: string, ctx: { signal: AbortSignal }) => Promise<JsonValue> | JsonValue;
+
 /** Identity with types: what plugins and built-ins export. */
 export function defineAction(definition: ActionDefinition): ActionDefinition {
   return definition;

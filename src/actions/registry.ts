@@ -1,7 +1,7 @@
 import { HookflowError } from '../errors.js';
 import { nearest } from '../events/suggest.js';
 import { checkActionDefinition } from './meta.js';
-import type { ActionDefinition, ActionMeta } from './model.js';
+import type { ActionDefinition, ActionMeta, RefResolver } from './model.js';
 import { paramsSchema, type JsonSchema } from './params.js';
 
 export interface RegisteredAction {
@@ -13,6 +13,25 @@ export interface RegisteredAction {
 /** The actions this process knows: built-ins and discovered plugins, one type each. */
 export class ActionRegistry {
   private readonly actions = new Map<string, RegisteredAction>();
+  private readonly refResolvers = new Map<string, { resolve: RefResolver; source: string }>();
+
+  /** Adds the resolver of a reference type (`model_ref`); one per type, like action types. */
+  registerResolver(refType: string, resolve: unknown, source: string): void {
+    if (!/^[a-z][a-z0-9_]*_ref$/.test(refType)) {
+      throw new HookflowError('HF_ERR_INVALID_ACTION', `resolver "${refType}" from ${source} is not for a reference type`, { where: source, hint: 'name it after the param type it resolves, e.g. model_ref' });
+    }
+    if (typeof resolve !== 'function') throw new HookflowError('HF_ERR_INVALID_ACTION', `resolver "${refType}" from ${source} is not a function`, { where: source });
+    const existing = this.refResolvers.get(refType);
+    if (existing) {
+      throw new HookflowError('HF_ERR_INVALID_ACTION', `two resolvers for "${refType}": one from ${existing.source}, one from ${source}`, { where: source });
+    }
+    this.refResolvers.set(refType, { resolve: resolve as RefResolver, source });
+  }
+
+  /** Reference types with a resolver, for runAction. */
+  resolvers(): ReadonlyMap<string, RefResolver> {
+    return new Map([...this.refResolvers].map(([type, entry]) => [type, entry.resolve]));
+  }
 
   /**
    * Adds an action after checking its meta (every problem listed). A second action with a type

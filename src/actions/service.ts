@@ -80,6 +80,7 @@ export class ActionService {
       strictOutputs: input.strictOutputs,
       signal: input.signal,
       onLog: input.onLog,
+      resolvers: this.loaded.registry.resolvers(),
       executionId: `run-${Date.now().toString(36)}`,
     });
   }

@@ -31,6 +31,8 @@ describe('plugin discovery', () => {
     write('home/actions/dupe.mjs', `export default { meta: ${META('good_one')}, execute: () => ({ success: true }) };`);
     write('home/actions/badmeta.js', `export default { meta: { ...${META('y')}, type: 'BadType' }, execute: () => ({ success: true }) };`);
     write('home/actions/types.d.ts', 'export {};');
+    write('home/actions/models.mjs', `export const resolvers = { model_ref: (id) => ({ id }) };`);
+    write('home/actions/more-models.mjs', `export const resolvers = { model_ref: (id) => ({ id }) };`);
 
     const registry = new ActionRegistry();
     const report = await discoverActions(registry, { projectRoot: join(root, 'project'), home: join(root, 'home'), loadTimeoutMs: 500 });
@@ -40,10 +42,13 @@ describe('plugin discovery', () => {
         ['@acme/hookflow-actions', 'package', ['acme_deploy']],
         ['hookflow-plugin-good', 'package', ['good_one', 'good_two']],
         ['/home/actions/local.ts', 'file', ['local_thing']],
+        ['/home/actions/models.mjs', 'file', []],
       ],
     );
     const failures = Object.fromEntries(report.failed.map((failure) => [failure.source.replace(root, ''), failure.error]));
-    assert.deepEqual(Object.keys(failures).sort(), ['/home/actions/badmeta.js', '/home/actions/dupe.mjs', 'hookflow-plugin-broken', 'hookflow-plugin-hangs']);
+    assert.deepEqual(Object.keys(failures).sort(), ['/home/actions/badmeta.js', '/home/actions/dupe.mjs', '/home/actions/more-models.mjs', 'hookflow-plugin-broken', 'hookflow-plugin-hangs']);
+    assert.match(failures['/home/actions/more-models.mjs'], /two resolvers for "model_ref": one from .*models\.mjs, one from .*more-models\.mjs/);
+    assert.deepEqual([...registry.resolvers().keys()], ['model_ref']);
     assert.match(failures['hookflow-plugin-hangs'], /within 500 ms/);
     assert.match(failures['/home/actions/dupe.mjs'], /one from hookflow-plugin-good, one from .*dupe\.mjs/);
     assert.match(failures['/home/actions/badmeta.js'], /snake_case/);

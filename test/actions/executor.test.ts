@@ -115,4 +115,20 @@ describe('running an action', () => {
     assert.deepEqual(services.published, [{ type: 'demo.greeted', data: { who: 'ada' } }]);
     assert.deepEqual(outcome.log, ['[info] about to publish {"who":"ada"}']);
   });
+
+  it('resolves reference params through their resolver, and fails clearly when one names nothing', async () => {
+    const models: Record<string, { id: string; name: string }> = { 'm-1': { id: 'm-1', name: 'llama' } };
+    const resolvers = new Map([['model_ref', (id: string) => models[id] ?? Promise.reject(new Error(`no model ${id}`))]]);
+    const definition = greetAction({
+      meta: validMeta({ params: [{ name: 'model', type: 'model_ref', required: true }], outputs: [] }),
+      execute: (ctx) => ({ success: true, outputs: { got: ctx.params.model } }),
+    });
+    const found = await runAction({ definition, params: { model: 'm-1' }, resolvers, services: recordingServices() });
+    assert.deepEqual(found.outputs, { got: { id: 'm-1', name: 'llama' } });
+    const missing = await runAction({ definition, params: { model: 'm-9' }, resolvers, services: recordingServices() });
+    assert.equal(missing.status, 'failed');
+    assert.match(missing.error ?? '', /model \(model_ref\) "m-9" could not be resolved: no model m-9/);
+    const unresolved = await runAction({ definition, params: { model: 'm-9' }, services: recordingServices() });
+    assert.deepEqual(unresolved.outputs, { got: 'm-9' }, 'without a resolver the id is passed as is');
+  });
 });

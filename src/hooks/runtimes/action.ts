@@ -79,6 +79,7 @@ export class ActionRuntime implements HookRuntime {
         retryCount: request.attempt - 1,
         metadata: { hook: hook.name, event_id: event.id, event_type: event.type, attempt: request.attempt },
         signal: request.signal,
+        resolvers: loaded.registry.resolvers(),
       });
     } catch (error) {
       return { success: false, output: '', error: `HF_ERR_HOOK_FAILED: hook ${hook.name}: ${errorMessage(error)}` };
