@@ -84,6 +84,8 @@ function checkPassword(password: string): string {
 export class AuthService {
   private readonly userCache = new Map<string, { user: UserRecord | null; at: number }>();
   private readonly tokenCache = new Map<string, { token: ApiTokenRecord | null; at: number }>();
+  /** API tokens already checked (whole token → who), so a machine's every request is not hashed again. */
+  private readonly verifiedTokens = new Map<string, { principal: Principal; at: number }>();
   /** A hash to verify against when the user does not exist, so timing does not tell. */
   private decoyHash: Promise<string> | null = null;
 
@@ -144,12 +146,18 @@ export class AuthService {
    */
   async authenticate(credential: string): Promise<Principal> {
     if (looksLikeApiToken(credential)) {
+      const verified = this.verifiedTokens.get(credential);
+      if (verified && Date.now() - verified.at < CACHE_MS) return verified.principal;
       const parts = parseToken(credential);
       const token = parts ? await this.cachedToken(parts.id) : null;
       if (!parts || !token || !secretMatches(parts.secret, token.secret_hash)) throw unauthorized('the API token is not valid');
       if (token.revoked_at !== null) throw unauthorized(`the API token "${token.name}" has been revoked`);
       if (token.expires_at !== null && token.expires_at <= Date.now()) throw unauthorized(`the API token "${token.name}" has expired`);
-      return { kind: 'token', name: token.name, role: token.role, tokenId: token.id };
+      const principal: Principal = { kind: 'token', name: token.name, role: token.role, tokenId: token.id };
+      if (this.verifiedTokens.size > 10_000) this.verifiedTokens.clear();
+      // Cached no longer than the token itself (its expiry is checked above only when not cached).
+      if (token.expires_at === null || token.expires_at > Date.now() + CACHE_MS) this.verifiedTokens.set(credential, { principal, at: Date.now() });
+      return principal;
     }
     const claims = await this.sessions.verify(credential);
     const user = await this.cachedUser(claims.username);
@@ -266,6 +274,7 @@ export class AuthService {
       throw new HookflowError('HF_ERR_CONFLICT', `API token "${token.name}" was revoked already`);
     }
     this.tokenCache.delete(token.id);
+    this.verifiedTokens.clear();
     return tokenView({ ...token, revoked_at: Date.now() });
   }
 }

@@ -72,6 +72,7 @@ export class Dispatcher extends EventEmitter {
   private index = new HookIndex([]);
   private revision = -1;
   private revisionCheckedAt = 0;
+  private revisionReadThisTurn = false;
   /** Events whose hooks are running. */
   private inFlight = 0;
   /** Claimed events waiting for a slot, oldest first. */
@@ -429,9 +430,16 @@ export class Dispatcher extends EventEmitter {
       if (this.refreshing) return this.refreshing;
     }
     const now = Date.now();
-    // SQLite answers the revision in microseconds; a PostgreSQL round trip is worth saving.
-    if (!force && this.store.kind !== 'sqlite' && now - this.revisionCheckedAt < 250) return;
+    // SQLite answers the revision in microseconds, so it is read again for every event-loop turn
+    // (publishes arriving together share one read); a PostgreSQL round trip is worth saving longer.
+    if (!force && (this.store.kind === 'sqlite' ? this.revisionReadThisTurn : now - this.revisionCheckedAt < 250)) return;
     this.revisionCheckedAt = now;
+    if (!this.revisionReadThisTurn) {
+      this.revisionReadThisTurn = true;
+      setImmediate(() => {
+        this.revisionReadThisTurn = false;
+      });
+    }
     this.refreshing = (async () => {
       const revision = await this.store.hooksRevision();
       if (revision === this.revision) return;
