@@ -182,3 +182,25 @@ export function toWait(row: Row): WaitRecord {
     updated_at: Number(row.updated_at),
   };
 }
+
+/** A wait's columns in insert order (both backends' `INSERT INTO waits`), JSON columns as text. */
+export function waitInsertValues(wait: WaitRecord): Array<string | number | null> {
+  return [
+    wait.id,
+    wait.action_type,
+    wait.correlation_id,
+    wait.owner_kind,
+    wait.owner_id,
+    jsonParam(wait.params),
+    jsonParam(wait.outputs),
+    jsonParam(wait.metadata),
+    wait.status,
+    wait.deadline,
+    wait.wake_at,
+    wait.progress,
+    wait.eta_minutes,
+    wait.error,
+    wait.created_at,
+    wait.updated_at,
+  ];
+}

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { jsonParam, toWait, type Row } from '../rows.js';
+import { jsonParam, toWait, waitInsertValues, type Row } from '../rows.js';
 import type { HandledPair, PendingPairQuery, WaitEnd, WaitProgress, WaitQuery, WaitRecord, WaitStore } from '../waits.js';
 
 /**
@@ -86,24 +86,7 @@ export class PostgresWaits implements WaitStore {
       text: `INSERT INTO waits (id, action_type, correlation_id, owner_kind, owner_id, params, outputs, metadata,
           status, deadline, wake_at, progress, eta_minutes, error, created_at, updated_at)
         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13, $14, $15, $16)`,
-      values: [
-        wait.id,
-        wait.action_type,
-        wait.correlation_id,
-        wait.owner_kind,
-        wait.owner_id,
-        jsonParam(wait.params),
-        jsonParam(wait.outputs),
-        jsonParam(wait.metadata),
-        wait.status,
-        wait.deadline,
-        wait.wake_at,
-        wait.progress,
-        wait.eta_minutes,
-        wait.error,
-        wait.created_at,
-        wait.updated_at,
-      ],
+      values: waitInsertValues(wait),
     };
     const ignore = options.ignoreEvents ?? [];
     if (ignore.length === 0) {

@@ -1,4 +1,4 @@
-import { toWait, type Row } from '../rows.js';
+import { toWait, waitInsertValues, type Row } from '../rows.js';
 import type { HandledPair, PendingPairQuery, WaitEnd, WaitProgress, WaitQuery, WaitRecord, WaitStore } from '../waits.js';
 import type { SqliteAccess } from './access.js';
 
@@ -16,24 +16,7 @@ export class SqliteWaits implements WaitStore {
     const ignore = this.db.stmt(`INSERT INTO wait_events (wait_id, event_id, owner, lease_expires_at, outcome, handled_at)
       VALUES (?, ?, 'park', 0, 'ignore', ?) ON CONFLICT (wait_id, event_id) DO NOTHING`);
     await this.db.write(() => {
-      insert.run(
-        wait.id,
-        wait.action_type,
-        wait.correlation_id,
-        wait.owner_kind,
-        wait.owner_id,
-        JSON.stringify(wait.params),
-        JSON.stringify(wait.outputs),
-        JSON.stringify(wait.metadata),
-        wait.status,
-        wait.deadline,
-        wait.wake_at,
-        wait.progress,
-        wait.eta_minutes,
-        wait.error,
-        wait.created_at,
-        wait.updated_at,
-      );
+      insert.run(...waitInsertValues(wait));
       for (const eventId of options.ignoreEvents ?? []) ignore.run(wait.id, eventId, wait.created_at);
     });
   }
