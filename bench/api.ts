@@ -15,7 +15,7 @@ import { Engine } from '../src/engine.js';
 import { serverOptionsFromEnv, startServer } from '../src/server/serve.js';
 import { runLoad, type LoadConfig, type LoadResult } from './lib/api-load.js';
 import { API_USAGE, parseApiOptions, UsageError, type ApiBenchOptions, type LoadGenPlace } from './lib/api-options.js';
-import { apiJson, apiRatio, checkDurability, renderApiTable, type ApiResults, type LoadFigures } from './lib/api-report.js';
+import { apiJson, checkDurability, combineRounds, renderApiTable, type ApiResults, type ApiRound, type LoadFigures } from './lib/api-report.js';
 import { runCase } from './lib/child.js';
 
 const EVENT_TYPE = 'bench.api';
@@ -136,21 +136,28 @@ async function main(): Promise<number> {
   const machine = describeMachine();
   log(`machine: ${machine.cpus} × ${machine.cpu}, ${machine.memory_gb} GB, Node ${machine.node}, load ${machine.load_average.join(' ')}`);
   if (machine.load_average[0] > machine.cpus) log(`warning: the load average (${machine.load_average[0]}) is above the core count: the figures will be low and noisy`);
-  const results: ApiResults = {};
-  if (options.only.includes('bare')) {
-    log('▶ bare Fastify route');
-    results.bare = await benchBare(options);
+  const rounds: ApiRound[] = [];
+  for (let index = 0; index < options.rounds; index += 1) {
+    const round: ApiRound = {};
+    // Alternate which target goes first, so a drift in the machine's load hits both alike.
+    const order = index % 2 === 0 ? options.only : [...options.only].reverse();
+    for (const target of order) {
+      if (target === 'bare') {
+        log(`▶ bare Fastify route${options.rounds > 1 ? ` (round ${index + 1}/${options.rounds})` : ''}`);
+        round.bare = await benchBare(options);
+      } else {
+        log(`▶ hookflow POST /events on SQLite${options.rounds > 1 ? ` (round ${index + 1}/${options.rounds})` : ''}`);
+        Object.assign(round, await benchHookflow(options));
+      }
+    }
+    rounds.push(round);
   }
-  if (options.only.includes('hookflow')) {
-    log('▶ hookflow POST /events on SQLite');
-    Object.assign(results, await benchHookflow(options));
-  }
-  const ratio = apiRatio(results.hookflow, results.bare);
+  const { results, ratio, perRound } = combineRounds(rounds);
   const command = `npm run bench:api -- ${process.argv.slice(2).join(' ')}`.trim();
   if (options.json) {
-    process.stdout.write(`${JSON.stringify(apiJson(results, ratio, { machine, options, command }), null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(apiJson(results, ratio, { machine, options, command, perRound }), null, 2)}\n`);
   } else {
-    process.stdout.write(`\n${renderApiTable(results, ratio)}\n`);
+    process.stdout.write(`\n${renderApiTable(results, ratio, perRound)}\n`);
     process.stdout.write(`${machine.cpus} × ${machine.cpu}, Node ${machine.node}, load generator: ${options.loadgen}\n`);
   }
   return results.durability && results.durability.missing > 0 ? 1 : 0;

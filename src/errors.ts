@@ -30,7 +30,8 @@ export type HookflowErrorCode =
   | 'HF_ERR_UNKNOWN_ACTION'
   | 'HF_ERR_ACTION_TIMEOUT'
   | 'HF_ERR_TEMPLATE'
-  | 'HF_ERR_SERVICE_INVOCATION';
+  | 'HF_ERR_SERVICE_INVOCATION'
+  | 'HF_ERR_INVALID_WORKFLOW';
 
 export interface ErrorDetails {
   /** Where the problem is: a field path (`data.task`), or `file:line:column`. */

@@ -17,6 +17,8 @@ export interface ApiBenchOptions {
   /** Seconds of load per target before the measured run (not counted). */
   warmup: number;
   connections: number;
+  /** Each round runs every target once; figures are the medians. */
+  rounds: number;
   loadgen: LoadGenPlace;
   only: ApiTarget[];
   json: boolean;
@@ -28,6 +30,7 @@ export const API_USAGE = `npm run bench:api -- [options]
   --duration S        seconds of load on each target (default 10)
   --warmup S          seconds of load on each target before it is measured (default 2; 0 for none)
   --connections N     keep-alive connections (default 100)
+  --rounds N          run every target N times, alternating, and report the medians (default 1)
   --loadgen PLACE     where autocannon runs: worker (default), child or inline (the servers' thread)
   --only LIST         bare,hookflow (default both)
   --json              print the figures as one JSON object on stdout
@@ -62,6 +65,7 @@ export function parseApiOptions(argv: readonly string[]): ApiBenchOptions {
     duration: number('duration', values.duration, 10, { min: 1, integer: true }),
     warmup: number('warmup', values.warmup, 2, { min: 0, integer: true }),
     connections: number('connections', values.connections, 100, { min: 1, integer: true }),
+    rounds: number('rounds', values.rounds, 1, { min: 1, integer: true }),
     loadgen: loadgen as LoadGenPlace,
     only,
     json: values.json ?? false,
@@ -78,6 +82,7 @@ function parse(argv: readonly string[]) {
       duration: { type: 'string' },
       warmup: { type: 'string' },
       connections: { type: 'string' },
+      rounds: { type: 'string' },
       loadgen: { type: 'string' },
       only: { type: 'string' },
       json: { type: 'boolean' },

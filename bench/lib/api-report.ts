@@ -87,9 +87,55 @@ export interface ApiResults {
   durability?: Durability;
 }
 
+/** One round: each target once (hookflow on a fresh store). */
+export type ApiRound = ApiResults;
+
+export interface RoundSummary {
+  bare_rps: number | null;
+  hookflow_rps: number | null;
+  ratio: number | null;
+}
+
+/** The lower median: with an even count, the smaller of the middle two (never flatters). */
+function lowerMedian<T>(items: readonly T[], key: (item: T) => number): T | undefined {
+  const sorted = [...items].sort((a, b) => key(a) - key(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+/**
+ * Several rounds as one result: each target's median round (by req/s, with that round's
+ * latencies), the median of the per-round ratios (each round's pair ran minutes apart at most,
+ * so its ratio is the least disturbed by a busy neighbour), and the durability of all rounds.
+ */
+export function combineRounds(rounds: readonly ApiRound[]): { results: ApiResults; ratio: ApiRatio; perRound: RoundSummary[] } {
+  const perRound = rounds.map((round) => ({
+    bare_rps: round.bare?.requests_per_s ?? null,
+    hookflow_rps: round.hookflow?.requests_per_s ?? null,
+    ratio: apiRatio(round.hookflow, round.bare).value,
+  }));
+  const figures = (target: 'bare' | 'hookflow') =>
+    lowerMedian(
+      rounds.map((round) => round[target]).filter((value): value is LoadFigures => value !== undefined),
+      (value) => value.requests_per_s,
+    );
+  const durabilities = rounds.map((round) => round.durability).filter((value): value is Durability => value !== undefined);
+  const results: ApiResults = { bare: figures('bare'), hookflow: figures('hookflow') };
+  if (durabilities.length > 0) {
+    results.durability = durabilities.reduce((sum, next) => ({
+      accepted: sum.accepted + next.accepted,
+      stored: sum.stored + next.stored,
+      missing: sum.missing + next.missing,
+      unacknowledged: sum.unacknowledged + next.unacknowledged,
+    }));
+  }
+  const ratios = perRound.map((round) => round.ratio).filter((value): value is number => value !== null);
+  const value = ratios.length > 0 ? (lowerMedian(ratios, (ratio) => ratio) as number) : null;
+  return { results, ratio: { value, aim: `≥ ${API_AIM_RATIO}`, met: value === null ? null : value >= API_AIM_RATIO }, perRound };
+}
+
 const fmt = (value: number | undefined, places = 0) => (value === undefined ? '-' : value.toLocaleString('en-US', { maximumFractionDigits: places, minimumFractionDigits: places }));
 
-export function renderApiTable(results: ApiResults, ratio: ApiRatio): string {
+export function renderApiTable(results: ApiResults, ratio: ApiRatio, perRound: readonly RoundSummary[] = []): string {
   const table = new Table({
     head: ['POST /events', 'req/s', 'p50 ms', 'p99 ms', '2xx', 'non-2xx', 'errors', 'timeouts'],
     style: { head: [], border: [] },
@@ -103,7 +149,10 @@ export function renderApiTable(results: ApiResults, ratio: ApiRatio): string {
     table.push([name, fmt(figures.requests_per_s), fmt(figures.latency_p50_ms), fmt(figures.latency_p99_ms), fmt(figures.ok_2xx), fmt(figures.non_2xx), fmt(figures.errors), fmt(figures.timeouts)]);
   }
   const lines = [table.toString()];
-  if (ratio.value !== null) lines.push(`hookflow ÷ bare req/s: ${ratio.value} (aim ${ratio.aim}: ${ratio.met ? 'met' : 'NOT met'})`);
+  if (perRound.length > 1) {
+    lines.push(`${perRound.length} rounds; each row is that target's median round. Ratios by round: ${perRound.map((round) => round.ratio ?? '-').join(', ')}`);
+  }
+  if (ratio.value !== null) lines.push(`hookflow ÷ bare req/s${perRound.length > 1 ? ' (median of the rounds)' : ''}: ${ratio.value} (aim ${ratio.aim}: ${ratio.met ? 'met' : 'NOT met'})`);
   const durability = results.durability;
   if (durability) {
     lines.push(
@@ -114,13 +163,14 @@ export function renderApiTable(results: ApiResults, ratio: ApiRatio): string {
   return lines.join('\n');
 }
 
-export function apiJson(results: ApiResults, ratio: ApiRatio, extra: { machine: object; options: object; command: string }): object {
+export function apiJson(results: ApiResults, ratio: ApiRatio, extra: { machine: object; options: object; command: string; perRound?: readonly RoundSummary[] }): object {
   return {
     bare: results.bare ?? null,
     hookflow: results.hookflow ?? null,
     ratio: ratio.value,
     aim: { ratio: ratio.aim, met: ratio.met },
     durability: results.durability ?? null,
+    rounds: extra.perRound ?? [],
     machine: extra.machine,
     command: extra.command,
     options: extra.options,

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { acceptedEventId } from '../lib/api-load.js';
 import { parseApiOptions, UsageError } from '../lib/api-options.js';
-import { apiJson, apiRatio, checkDurability, loadFigures, renderApiTable, type LoadFigures } from '../lib/api-report.js';
+import { apiJson, apiRatio, checkDurability, combineRounds, loadFigures, renderApiTable, type LoadFigures } from '../lib/api-report.js';
 
 describe('bench:api options', () => {
   it('has the issue’s defaults', () => {
-    assert.deepEqual(parseApiOptions([]), { duration: 10, warmup: 2, connections: 100, loadgen: 'worker', only: ['bare', 'hookflow'], json: false, help: false });
+    assert.deepEqual(parseApiOptions([]), { duration: 10, warmup: 2, connections: 100, rounds: 1, loadgen: 'worker', only: ['bare', 'hookflow'], json: false, help: false });
   });
 
   const good: Array<[string[], Partial<ReturnType<typeof parseApiOptions>>]> = [
@@ -15,6 +15,7 @@ describe('bench:api options', () => {
     [['--warmup', '0'], { warmup: 0 }],
     [['--connections', '10', '--json'], { connections: 10, json: true }],
     [['--loadgen', 'child'], { loadgen: 'child' }],
+    [['--rounds', '3'], { rounds: 3 }],
     [['--only', 'hookflow,bare'], { only: ['bare', 'hookflow'] }],
     [['--only', 'hookflow'], { only: ['hookflow'] }],
   ];
@@ -29,6 +30,7 @@ describe('bench:api options', () => {
     [['--duration', '0'], /--duration must be a whole number of at least 1/],
     [['--duration', '1.5'], /--duration/],
     [['--connections', 'many'], /--connections/],
+    [['--rounds', '0'], /--rounds/],
     [['--loadgen', 'thread'], /--loadgen must be one of inline, worker, child/],
     [['--only', 'nginx'], /--only takes/],
     [['--fast'], /Unknown option/],
@@ -104,5 +106,38 @@ describe('bench:api figures', () => {
     const json = apiJson(results, apiRatio(results.hookflow, results.bare), { machine: {}, options: {}, command: 'x' }) as Record<string, unknown>;
     assert.equal(json.ratio, 0.4);
     assert.deepEqual(json.aim, { ratio: '≥ 0.5', met: false });
+  });
+
+  it('combines rounds: each target’s median round, the median of the per-round ratios, all rounds’ durability', () => {
+    const durability = { accepted: 10, stored: 11, missing: 0, unacknowledged: 1 };
+    const rounds = [
+      { bare: figures(10000), hookflow: figures(4000), durability },
+      { bare: figures(14000), hookflow: figures(5000), durability },
+      { bare: figures(9000), hookflow: figures(4500), durability },
+    ];
+    const { results, ratio, perRound } = combineRounds(rounds);
+    assert.equal(results.bare?.requests_per_s, 10000);
+    assert.equal(results.hookflow?.requests_per_s, 4500);
+    assert.deepEqual(
+      perRound.map((round) => round.ratio),
+      [0.4, 0.36, 0.5],
+    );
+    assert.equal(ratio.value, 0.4);
+    assert.equal(ratio.met, false);
+    assert.deepEqual(results.durability, { accepted: 30, stored: 33, missing: 0, unacknowledged: 3 });
+    assert.match(renderApiTable(results, ratio, perRound), /3 rounds; .*Ratios by round: 0\.4, 0\.36, 0\.5/);
+  });
+
+  it('takes the lower middle of an even number of rounds, and one round as it is', () => {
+    const two = combineRounds([
+      { bare: figures(10000), hookflow: figures(6000) },
+      { bare: figures(10000), hookflow: figures(4000) },
+    ]);
+    assert.equal(two.ratio.value, 0.4);
+    assert.equal(two.results.hookflow?.requests_per_s, 4000);
+    const one = combineRounds([{ bare: figures(8000), hookflow: figures(4000) }]);
+    assert.equal(one.ratio.value, 0.5);
+    assert.equal(one.ratio.met, true);
+    assert.equal(one.results.durability, undefined);
   });
 });

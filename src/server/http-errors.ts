@@ -38,6 +38,7 @@ const STATUS: Record<HookflowErrorCode, number> = {
   HF_ERR_ACTION_TIMEOUT: 504,
   // A parameter or condition template that does not parse or render.
   HF_ERR_TEMPLATE: 400,
+  HF_ERR_INVALID_WORKFLOW: 400,
 };
 
 export function statusFor(code: HookflowErrorCode): number {
