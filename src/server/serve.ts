@@ -90,7 +90,11 @@ export async function startServer(
     onLog: (line) => app.log.info(line),
     onError: (error) => app.log.warn({ err: error }, 'routing events to parked steps failed'),
   });
-  await waits.start();
+  await waits.start().catch(async (error: unknown) => {
+    await sources.stop();
+    await app.close();
+    throw error;
+  });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
