@@ -56,6 +56,11 @@ export function registerServeCommands(program: Command, session: CliSession): vo
           const folder = join(PACKAGE_ROOT, 'examples', 'hooks');
           await loadHooks(out, say, 'examples', () => engine.hooks.loadDirectory(folder), folder);
         }
+        // Action plugins are discovered now, not on first use, so what loaded (and what did not) is listed here.
+        const actions = await engine.actions();
+        const builtins = actions.list().filter((action) => action.source === 'builtin').length;
+        say(`  actions      ${builtins} built-in${actions.discovery.loaded.length > 0 ? `, plugins: ${actions.discovery.loaded.map((plugin) => `${plugin.source} (${plugin.types.join(', ') || 'resolvers'})`).join('; ')}` : ', no plugins'}`);
+        for (const failure of actions.discovery.failed) out.error(`action plugin ${failure.source} did not load: ${failure.error}`);
         if (!flags.quiet) {
           dispatcher.on('processed', ({ event, executions }: ProcessedEvent) => {
             if (out.json) out.line(JSON.stringify({ ...eventJson(event), executions: executions.map((execution) => executionJson(execution)) }));

@@ -31,6 +31,7 @@ describe('hookflow serve', () => {
       assert.match(stdout, /store +sqlite:/);
       assert.match(stdout, /concurrency +4 \(lease 30s, poll 20ms\)/);
       assert.match(stdout, /✅ shout \(commands\) on deploy\.completed/);
+      assert.match(stdout, /actions +\d+ built-in, no plugins/);
       await home.ok(['events', 'dispatch', 'deploy.completed']);
       await waitFor(/deploy\.completed \S+ → shout ✅/);
     } finally {
