@@ -4,7 +4,10 @@ import { UsageError } from './options.js';
 
 export { UsageError };
 
-/** Where autocannon runs: in the servers' own thread, in a worker thread, or in a child process. */
+/**
+ * Where autocannon runs: in a child process (default), a worker thread, or the servers' own thread.
+ * Inline, its work shares the event loop of the server it measures and squeezes the bare route most.
+ */
 export type LoadGenPlace = 'inline' | 'worker' | 'child';
 export const LOADGEN_PLACES: readonly LoadGenPlace[] = ['inline', 'worker', 'child'];
 
@@ -31,7 +34,8 @@ export const API_USAGE = `npm run bench:api -- [options]
   --warmup S          seconds of load on each target before it is measured (default 2; 0 for none)
   --connections N     keep-alive connections (default 100)
   --rounds N          run every target N times, alternating, and report the medians (default 1)
-  --loadgen PLACE     where autocannon runs: worker (default), child or inline (the servers' thread)
+  --loadgen PLACE     where autocannon runs: child (default, a process of its own), worker (a thread
+                      of this process) or inline (the servers' own thread: unfair, see docs)
   --only LIST         bare,hookflow (default both)
   --json              print the figures as one JSON object on stdout
   --help`;
@@ -52,7 +56,7 @@ export function parseApiOptions(argv: readonly string[]): ApiBenchOptions {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const loadgen = values.loadgen ?? 'worker';
+  const loadgen = values.loadgen ?? 'child';
   if (!(LOADGEN_PLACES as readonly string[]).includes(loadgen)) throw new UsageError(`--loadgen must be one of ${LOADGEN_PLACES.join(', ')}, got "${loadgen}"`);
   let only = [...API_TARGETS];
   if (values.only !== undefined) {

@@ -7,14 +7,14 @@ import { apiJson, apiRatio, checkDurability, combineRounds, loadFigures, renderA
 
 describe('bench:api options', () => {
   it('has the issue’s defaults', () => {
-    assert.deepEqual(parseApiOptions([]), { duration: 10, warmup: 2, connections: 100, rounds: 1, loadgen: 'worker', only: ['bare', 'hookflow'], json: false, help: false });
+    assert.deepEqual(parseApiOptions([]), { duration: 10, warmup: 2, connections: 100, rounds: 1, loadgen: 'child', only: ['bare', 'hookflow'], json: false, help: false });
   });
 
   const good: Array<[string[], Partial<ReturnType<typeof parseApiOptions>>]> = [
     [['--duration', '3'], { duration: 3 }],
     [['--warmup', '0'], { warmup: 0 }],
     [['--connections', '10', '--json'], { connections: 10, json: true }],
-    [['--loadgen', 'child'], { loadgen: 'child' }],
+    [['--loadgen', 'worker'], { loadgen: 'worker' }],
     [['--rounds', '3'], { rounds: 3 }],
     [['--only', 'hookflow,bare'], { only: ['bare', 'hookflow'] }],
     [['--only', 'hookflow'], { only: ['hookflow'] }],

@@ -200,6 +200,8 @@ export class Dispatcher extends EventEmitter {
       if (this.stateValue === 'running') this.pendingBehind = true;
       this.schedulePump();
     }
+    // After the commit, once per event (not for a repeated idempotency key): metrics count it here.
+    if (inserted.created) this.emit('published', inserted.event);
     return inserted;
   }
 

@@ -48,6 +48,9 @@ describe('events over HTTP', () => {
     const second = await json<{ event: EventJson; created: boolean }>(await server.request('/events', { method: 'POST', headers, json: { type: 'order.placed' } }), 200);
     assert.equal(second.created, false);
     assert.equal(second.event.id, first.event.id);
+    // The dispatcher signals each new event once: the metric counts one, not two.
+    const metrics = await (await server.request('/metrics', { role: 'viewer' })).text();
+    assert.match(metrics, /^hookflow_events_published_total\{type="order\.placed"\} 1$/m);
   });
 
   it('lists with filters and cursor pagination, newest first, without repeats', async () => {

@@ -33,7 +33,3 @@ export function idFloor(ms: number): string {
 export function idSuccessor(id: string): string {
   return `${id}0`;
 }
-
-export function maxId(a: string, b: string): string {
-  return a > b ? a : b;
-}
