@@ -1,6 +1,6 @@
 /** An in-memory HookHost and record builders for the Lua runtime and module tests. */
 import type { EventRecord, JsonObject, JsonValue } from '../../src/events/model.js';
-import { NO_RETRY, type DispatchOptions, type HookHost, type HookRecord, type HookRunRequest } from '../../src/hooks/model.js';
+import { NO_RETRY, type DispatchOptions, type HookHost, type HookRecord, type HookRunRequest, type HookRuntimeName } from '../../src/hooks/model.js';
 
 export interface Dispatched {
   id: string;
@@ -88,15 +88,14 @@ export function makeEvent(type: string, data: JsonObject = {}, overrides: Partia
   };
 }
 
-export function makeLuaHook(name: string, source: string, overrides: Partial<HookRecord> = {}): HookRecord {
+/** A hook record with test defaults (5 s timeout, 64 MiB, no retry); every runtime's tests build theirs here. */
+export function makeHook(overrides: Partial<HookRecord> & { name: string; runtime: HookRuntimeName }): HookRecord {
   return {
-    name,
     description: '',
     events: ['*'],
     stack: null,
     filter: null,
-    runtime: 'lua',
-    source,
+    source: null,
     commands: null,
     cwd: null,
     action: null,
@@ -111,6 +110,10 @@ export function makeLuaHook(name: string, source: string, overrides: Partial<Hoo
     run_count: 0,
     ...overrides,
   };
+}
+
+export function makeLuaHook(name: string, source: string, overrides: Partial<HookRecord> = {}): HookRecord {
+  return makeHook({ name, runtime: 'lua', source, ...overrides });
 }
 
 export function request(hook: HookRecord, event: EventRecord, signal?: AbortSignal): HookRunRequest {
