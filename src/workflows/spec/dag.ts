@@ -3,15 +3,18 @@
  * defaults filled in and topological levels. Validation collects every problem before giving up,
  * each placed at file:line:column; unknown keys are warnings (BudPipeline ignores them).
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { BUILTIN_ACTIONS } from '../../actions/builtin/index.js';
 import { validateParams } from '../../actions/params.js';
 import { ActionRegistry } from '../../actions/registry.js';
 import { HookflowError } from '../../errors.js';
 import type { JsonObject, JsonValue } from '../../events/model.js';
 import { nearest } from '../../events/suggest.js';
+import { formatPath, loadDocument, type DocumentSyntax, type Locator, type Segment, type SpecProblem } from './document.js';
 
-export type DagFormat = 'json' | 'yaml';
+export { formatPath };
+
+/** The syntax the DAG was written in (checkDag reads JSON or YAML; compileWorkflow also JSON5). */
+export type DagFormat = DocumentSyntax;
 export type OnFailure = 'fail' | 'continue' | 'retry';
 
 export interface DagRetry {
@@ -65,13 +68,7 @@ export interface BudPipelineDag {
   levels: string[][];
 }
 
-export interface DagProblem {
-  message: string;
-  line: number;
-  column: number;
-  /** Where in the document: `steps[1].depends_on[0]`; empty for the document itself. */
-  path: string;
-}
+export type DagProblem = SpecProblem;
 
 export interface DagCheck {
   format: DagFormat;
@@ -98,71 +95,19 @@ const STEP_FIELDS = ['id', 'name', 'action', 'params', 'depends_on', 'condition'
 const RETRY_FIELDS = ['max_attempts', 'backoff_seconds', 'backoff_multiplier', 'max_backoff_seconds'];
 const ON_FAILURE: readonly OnFailure[] = ['fail', 'continue', 'retry'];
 
-type Segment = string | number;
-
 /** JSON when the first meaningful character opens an object or array, YAML otherwise. */
-export function detectDagFormat(text: string): DagFormat {
+export function detectDagFormat(text: string): 'json' | 'yaml' {
   const first = text.replace(/^\uFEFF/, '').trimStart()[0];
   return first === '{' || first === '[' ? 'json' : 'yaml';
-}
-
-export function formatPath(path: readonly Segment[]): string {
-  return path.map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : index === 0 ? segment : `.${segment}`)).join('');
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Turns document paths into line:column through the parsed nodes' ranges. */
-class Locator {
-  private parsed: { doc: Document; lines: LineCounter } | null;
-
-  /** JSON is read by JSON.parse (much faster on large files); its nodes are parsed only to place a problem. */
-  constructor(
-    private readonly text: string,
-    parsed: { doc: Document; lines: LineCounter } | null,
-  ) {
-    this.parsed = parsed;
-  }
-
-  /** The value at path (or, with `key`, the key naming it); the nearest existing ancestor when absent. */
-  locate(path: readonly Segment[], key = false): { line: number; column: number } {
-    if (!this.parsed) {
-      const lines = new LineCounter();
-      this.parsed = { doc: parseDocument(this.text, { lineCounter: lines }), lines };
-    }
-    const { doc, lines } = this.parsed;
-    let node: unknown = doc.contents;
-    let offset = offsetOf(node) ?? 0;
-    for (let i = 0; i < path.length; i++) {
-      const segment = path[i];
-      if (isMap(node)) {
-        const pair = node.items.find((item) => (isScalar(item.key) ? String(item.key.value) : String(item.key)) === String(segment));
-        if (!pair) break;
-        const last = i === path.length - 1;
-        const keyOffset = offsetOf(pair.key);
-        const valueOffset = offsetOf(pair.value);
-        offset = (last && key) || valueOffset === undefined ? (keyOffset ?? offset) : valueOffset;
-        node = pair.value;
-      } else if (isSeq(node) && typeof segment === 'number' && segment < node.items.length) {
-        node = node.items[segment];
-        offset = offsetOf(node) ?? offset;
-      } else break;
-    }
-    const pos = lines.linePos(offset);
-    return { line: pos.line, column: pos.col };
-  }
-}
-
-function offsetOf(node: unknown): number | undefined {
-  if (typeof node !== 'object' || node === null || !('range' in node)) return undefined;
-  const range = (node as { range?: unknown }).range;
-  return Array.isArray(range) && typeof range[0] === 'number' ? range[0] : undefined;
-}
-
 let builtinRegistry: ActionRegistry | null = null;
-function defaultRegistry(): ActionRegistry {
+/** The BUILTIN_ACTIONS, registered once: where action types come from when no registry is given. */
+export function defaultRegistry(): ActionRegistry {
   if (!builtinRegistry) {
     builtinRegistry = new ActionRegistry();
     for (const definition of BUILTIN_ACTIONS) builtinRegistry.register(definition, 'builtin');
@@ -252,41 +197,18 @@ class Checker {
   }
 }
 
-function linePos(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  return { line, column: offset - before.lastIndexOf('\n') };
-}
-
-function parseText(text: string, format: DagFormat): { root: unknown; locator: Locator; syntax: DagProblem[] } {
-  if (format === 'json') {
-    try {
-      return { root: JSON.parse(text) as unknown, locator: new Locator(text, null), syntax: [] };
-    } catch (caught) {
-      const message = caught instanceof Error ? caught.message : String(caught);
-      const position = /position (\d+)/.exec(message);
-      const pos = linePos(text, position ? Number(position[1]) : 0);
-      const problem = { message: `invalid JSON: ${message.replace(/\s*\(line \d+ column \d+\)/, '')}`, ...pos, path: '' };
-      return { root: null, locator: new Locator(text, null), syntax: [problem] };
-    }
-  }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const syntax: DagProblem[] = doc.errors.map((error) => {
-    const pos = error.linePos?.[0] ?? lines.linePos(error.pos[0]);
-    return { message: error.message.split('\n')[0], line: pos.line, column: pos.col, path: '' };
-  });
-  return { root: syntax.length > 0 ? null : (doc.toJS({ maxAliasCount: 1000 }) as unknown), locator: new Locator(text, { doc, lines }), syntax };
-}
-
 /**
  * Checks a BudPipeline DAG without throwing: the model when valid, every error and warning
  * otherwise. Params are checked against the action's schema with templates left unresolved.
  */
 export function checkDag(text: string, options: DagOptions = {}): DagCheck {
-  const format = detectDagFormat(text);
-  const { root, locator, syntax } = parseText(text, format);
-  if (syntax.length > 0) return { format, dag: null, errors: syntax, warnings: [] };
+  const loaded = loadDocument(text, { syntax: detectDagFormat(text) });
+  if (loaded.errors.length > 0) return { format: loaded.syntax, dag: null, errors: loaded.errors, warnings: [] };
+  return checkDagValue(loaded.value, loaded.locator, loaded.syntax, options);
+}
+
+/** checkDag on a document already loaded (compileWorkflow loads it once for either format). */
+export function checkDagValue(root: unknown, locator: Locator, format: DagFormat, options: DagOptions = {}): DagCheck {
   const check = new Checker(locator);
   if (!isObject(root)) {
     check.error([], 'a pipeline must be a mapping with name and steps');

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { HookflowError } from '../../../src/errors.js';
-import { parseTorcSpec, type TorcWorkflow } from '../../../src/workflows/spec/torc.js';
+import { formatPath } from '../../../src/workflows/spec/document.js';
+import { checkTorcSpec, parseTorcSpec, type TorcWorkflow } from '../../../src/workflows/spec/torc.js';
 
 const COMPAT = fileURLToPath(new URL('../../fixtures/compat/torc/', import.meta.url));
 
@@ -237,11 +238,17 @@ describe('parseTorcSpec field names and rules', () => {
     assert.deepEqual(workflow.jobs[2].depends_on, ['pre_train', 'x_train_y']);
   });
 
-  it('a job may run a typed action instead of a command', () => {
+  it('a job may run a typed action instead of a command (params get the action’s defaults)', () => {
     const workflow = parseTorcSpec({ name: 'w', jobs: [{ name: 'call', action: 'http_request', params: { url: 'http://x' } }] });
     assert.equal(workflow.jobs[0].action, 'http_request');
-    assert.deepEqual(workflow.jobs[0].params, { url: 'http://x' });
+    assert.equal(workflow.jobs[0].params?.url, 'http://x');
+    assert.equal(workflow.jobs[0].params?.method, 'GET');
     assert.equal(workflow.jobs[0].command, null);
+  });
+
+  it('a parameterised typed-action job gets its values in its params', () => {
+    const workflow = parseTorcSpec({ name: 'w', jobs: [{ name: 'call_{i}', action: 'http_request', params: { url: 'http://x/{i:02d}', headers: { n: '{i}' } }, parameters: { i: '1:2' } }] });
+    assert.deepEqual(workflow.jobs.map((job) => [job.name, job.params?.url, (job.params?.headers as Record<string, string>).n]), [['call_1', 'http://x/01', '1'], ['call_2', 'http://x/02', '2']]);
   });
 
   const job = (extra: Record<string, unknown>): Record<string, unknown> => ({ name: 'j', command: 'true', ...extra });
@@ -250,7 +257,7 @@ describe('parseTorcSpec field names and rules', () => {
     ['self dependency', { jobs: [job({ depends_on: ['j'] })] }, /depends on itself/],
     ['regex matching nothing', { jobs: [job({ depends_on_regexes: ['^zzz'] })] }, /matches no other job/, 'jobs[0].depends_on_regexes[0]'],
     ['regex that does not compile', { jobs: [job({ depends_on_regexes: ['(['] })] }, /does not compile/],
-    ['cycle', { jobs: [{ name: 'a', command: 'x', depends_on: ['c'] }, { name: 'b', command: 'x', depends_on: ['a'] }, { name: 'c', command: 'x', depends_on: ['b'] }] }, /cycle: (a → b → c → a|b → c → a → b|c → a → b → c)/],
+    ['cycle', { jobs: [{ name: 'a', command: 'x', depends_on: ['c'] }, { name: 'b', command: 'x', depends_on: ['a'] }, { name: 'c', command: 'x', depends_on: ['b'] }] }, /dependency cycle: (a → c → b → a|c → b → a → c|b → a → c → b) \(each job depends on the next\)/],
     ['missing resource requirement', { jobs: [job({ resource_requirements: 'big' })] }, /resource requirement "big" is not defined/],
     ['missing scheduler', { jobs: [job({ scheduler_name: 's' })] }, /scheduler "s" is not defined/],
     ['missing failure handler', { jobs: [job({ failure_handler: 'h' })] }, /failure handler "h" is not defined/],
@@ -260,10 +267,11 @@ describe('parseTorcSpec field names and rules', () => {
     ['range step 0', { jobs: [job({ parameters: { a: '1:5:0' } })] }, /step 0/, 'jobs[0].parameters.a'],
     ['unknown use_parameters', { jobs: [job({ use_parameters: ['q'] })] }, /not a workflow parameter/],
     ['old and new names together', { jobs: [job({ depends_on: [], blocked_by_job_names: [] })] }, /both depends_on and blocked_by_job_names/],
-    ['neither command nor action', { jobs: [{ name: 'j' }] }, /neither command nor action/],
+    ['neither command nor action', { jobs: [{ name: 'j' }] }, /needs a command \(or an action with params\)/],
     ['action selecting no jobs', { jobs: [job({})], actions: [{ trigger_type: 'on_jobs_complete', action_type: 'run_commands', job_name_regexes: ['^x'] }] }, /Action did not match any jobs/],
     ['schedule_nodes with an unknown scheduler', { jobs: [job({})], actions: [{ trigger_type: 'on_workflow_start', action_type: 'schedule_nodes', scheduler: 'gpu' }] }, /scheduler "gpu" is not defined/, 'actions[0].scheduler'],
     ['no jobs', { jobs: [] }, /no jobs/],
+    ['jobs that expand to none', { jobs: [job({ parameters: { i: '[]' } })] }, /expand to no jobs at all/, 'jobs'],
   ];
   for (const [label, spec, message, where] of errors) {
     it(`rejects ${label}`, () => assertInvalid({ name: 'w', ...spec }, message, where));
@@ -291,5 +299,127 @@ actions:
 `));
     assert.deepEqual(levelNames(workflow), [['download_data'], ['process_data'], ['analyze_results']]);
     assert.deepEqual(workflow.actions[0].selected_jobs, ['process_data', 'analyze_results']);
+  });
+});
+
+describe('checkTorcSpec collects every problem', () => {
+  it('reports all problems at once, each at its document path', () => {
+    const checked = checkTorcSpec({
+      name: 'w',
+      jobs: [
+        { name: 'a', command: 'x', depends_on: ['nope'], resource_requirements: 'big' },
+        { name: 'b', command: 'x', depend_on: ['a'] },
+        { name: 'a', command: 'y' },
+      ],
+      actions: [{ trigger_type: 'on_job_ready', action_type: 'run_commands', commands: ['true'] }],
+    });
+    assert.equal(checked.workflow, null);
+    assert.deepEqual(
+      checked.errors.map((problem) => [formatPath(problem.path), problem.message]),
+      [
+        ['jobs[1].depend_on', 'unknown field "depend_on" in job "b": did you mean depends_on?'],
+        ['jobs[2].name', 'duplicate job name "a" (also jobs[0])'],
+        ['jobs[0].depends_on[0]', 'job "a" depends on "nope", which is not a job'],
+        ['jobs[0].resource_requirements', 'resource requirement "big" is not defined under resource_requirements (the workflow has no resource_requirements)'],
+        ['actions[0].trigger_type', 'unknown trigger_type "on_job_ready": did you mean on_jobs_ready?'],
+      ],
+    );
+  });
+
+  it('a problem repeated by expansion is shown five times, then counted', () => {
+    const checked = checkTorcSpec({ name: 'w', jobs: [{ name: 'j{i}', command: 'x', depends_on: ['p{i}'], parameters: { i: '1:50' } }] });
+    assert.equal(checked.errors.length, 6);
+    assert.equal(checked.errors[5].message, '… and 45 more problems at this place');
+    assert.deepEqual(checked.errors[5].path, ['jobs', 0, 'depends_on', 0]);
+  });
+
+  it('Torc settings hookflow does not use are warnings, not errors', () => {
+    const checked = checkTorcSpec({ name: 'w', jobs_sort_method: 'gpus', jobs: [{ name: 'a', command: 'x', supports_termination: true, priority: 3 }] });
+    assert.ok(checked.workflow);
+    assert.deepEqual(checked.warnings.map((problem) => formatPath(problem.path)), ['jobs_sort_method', 'jobs[0].supports_termination', 'jobs[0].priority']);
+  });
+
+  it('the expansion limit stops a runaway product', () => {
+    const checked = checkTorcSpec({ name: 'w', jobs: [{ name: 'j{a}{b}', command: 'x', parameters: { a: '1:1000', b: '1:1000' } }] }, { maxJobs: 10_000 });
+    assert.equal(checked.errors.length, 1);
+    assert.match(checked.errors[0].message, /expand to 1000000 jobs, more than the 10000 still allowed/);
+  });
+});
+
+describe('checkTorcSpec: what the model needs', () => {
+  it('resources come from the named entry, with defaults', () => {
+    const workflow = parseTorcSpec({
+      name: 'w',
+      resource_requirements: [{ name: 'gpu', num_cpus: 8, num_gpus: 1, memory: '32g', runtime: 'PT4H' }],
+      jobs: [{ name: 'a', command: 'x', resource_requirements: 'gpu' }, { name: 'b', command: 'x' }],
+    });
+    assert.deepEqual(workflow.jobs[0].resources, { num_cpus: 8, num_gpus: 1, num_nodes: 1, memory_bytes: 32 * 1024 ** 3, runtime_seconds: 4 * 3600 });
+    assert.deepEqual(workflow.jobs[1].resources, { num_cpus: 1, num_gpus: 0, num_nodes: 1, memory_bytes: 0, runtime_seconds: null });
+  });
+
+  it('failure rules come from the named handler', () => {
+    const workflow = loadCompat('simple_retry.yaml');
+    assert.deepEqual(workflow.jobs[0].failure_rules, [{ exit_codes: [], match_all_exit_codes: true, max_retries: 3, recovery_script: null }]);
+    assert.deepEqual(workflow.jobs[1].failure_rules, []);
+  });
+
+  it('schedulers keep ntasks_per_node and tmp as sbatch options in extra', () => {
+    const workflow = loadCompat('sample_workflow.yaml');
+    assert.deepEqual(workflow.schedulers[0], {
+      name: 'default_scheduler', account: 'project_account', partition: 'general', nodes: 1, walltime: '01:00:00',
+      gres: null, mem: '8G', qos: 'normal', extra: '--ntasks-per-node=1 --tmp=10G --constraint=haswell',
+    });
+  });
+
+  it('repeated names are distinct jobs: dependencies and selections count each', () => {
+    const workflow = loadCompat('hyperparameter_sweep.yaml');
+    const aggregates = workflow.jobs.flatMap((job, index) => (job.name === 'aggregate_results' ? [index] : []));
+    assert.equal(aggregates.length, 18);
+    const train = workflow.jobs.findIndex((job) => job.name.startsWith('train_'));
+    assert.deepEqual(workflow.jobs[aggregates[0]].depends_on_indexes, [train]);
+    const selected = parseTorcSpec({ name: 'w', jobs: [{ name: 'x', command: 'c', parameters: { i: '1:3' } }, { name: 'y', command: 'c' }], actions: [{ trigger_type: 'on_jobs_complete', action_type: 'run_commands', jobs: ['x'], commands: ['true'] }] }).actions[0];
+    assert.deepEqual(selected.selected_indexes, [0, 1, 2]);
+    assert.deepEqual(selected.selected_jobs, ['x']);
+  });
+
+  it('worker triggers are persistent by default, the others are not; persistent: false wins', () => {
+    const workflow = parseTorcSpec({
+      name: 'w',
+      jobs: [{ name: 'a', command: 'x' }],
+      actions: [
+        { trigger_type: 'on_worker_start', action_type: 'run_commands', commands: ['true'] },
+        { trigger_type: 'on_worker_complete', action_type: 'run_commands', commands: ['true'], persistent: false },
+        { trigger_type: 'on_workflow_start', action_type: 'run_commands', commands: ['true'] },
+      ],
+    });
+    assert.deepEqual(workflow.actions.map((action) => action.persistent), [true, false, false]);
+  });
+
+  it('a typed workflow action keeps its params with defaults; schedule_nodes gets num_allocations 1', () => {
+    const workflow = parseTorcSpec({
+      name: 'w',
+      slurm_schedulers: [{ name: 's', account: 'a' }],
+      jobs: [{ name: 'a', command: 'x' }],
+      actions: [
+        { trigger_type: 'on_workflow_complete', action_type: 'http_request', params: { url: 'http://hook' } },
+        { trigger_type: 'on_workflow_start', action_type: 'schedule_nodes', scheduler_name: 's' },
+      ],
+    });
+    assert.equal((workflow.actions[0].fields.params as Record<string, unknown>).method, 'GET');
+    assert.deepEqual(workflow.actions[1].fields, { scheduler: 's', num_allocations: 1 });
+  });
+
+  it('repeated entries are kept once, and problems keep the written position', () => {
+    const files = [{ name: 'f1', path: '/f1' }];
+    const workflow = parseTorcSpec({ name: 'w', files, jobs: [{ name: 'a', command: 'cat ${files.input.f1}', input_files: ['f1', 'f1'] }] });
+    assert.deepEqual(workflow.jobs[0].input_files, ['f1']);
+    const checked = checkTorcSpec({ name: 'w', files, jobs: [{ name: 'a{i}', command: 'x', input_files: ['f{i}', 'f{i}', 'g{i}'], parameters: { i: '[1]' } }] });
+    assert.deepEqual(checked.errors.map((problem) => formatPath(problem.path)), ['jobs[0].input_files[2]']);
+  });
+
+  it('lists shared between the jobs of an entry are frozen', () => {
+    const workflow = parseTorcSpec({ name: 'w', jobs: [{ name: 'j{i}', command: 'x', input_user_data: [], parameters: { i: '1:2' } }] });
+    assert.equal(workflow.jobs[0].input_user_data, workflow.jobs[1].input_user_data);
+    assert.throws(() => workflow.jobs[0].input_user_data.push('x'), TypeError);
   });
 });
