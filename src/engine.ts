@@ -12,6 +12,15 @@ import { SecretBox } from './secrets/crypto.js';
 import { SecretService, StateService } from './store/services.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
+import type { NewEvent } from './events/model.js';
+import type { WorkflowService } from './workflows/service.js';
+import type { Worker, WorkerOptions } from './workflows/worker.js';
+import type { SlurmAccess } from './workflows/slurm/access.js';
+import { join } from 'node:path';
+
+/** What a caller chooses about a worker; the engine supplies its store, events and actions. */
+export type WorkerSettings = Pick<WorkerOptions, 'workflowId' | 'maxParallelJobs' | 'capacity' | 'idleTimeoutMs'> &
+  Partial<Pick<WorkerOptions, 'leaseMs' | 'heartbeatMs' | 'pollMs' | 'id' | 'onJobEnd' | 'onError' | 'launcher'>>;
 
 export interface EngineOptions {
   home: string;
@@ -168,6 +177,74 @@ export class Engine {
   async actions(): Promise<ActionService> {
     const { ActionService } = await import('./actions/service.js');
     return new ActionService(await this.loadActions());
+  }
+
+  private workflowService: WorkflowService | null = null;
+
+  /** Where workflows keep their logs and run their commands: HOOKFLOW_HOME/workflows. */
+  get workflowsDir(): string {
+    return join(this.options.home, 'workflows');
+  }
+
+  /** Workflows: validate, submit, inspect, cancel, restart (the CLI, the API and the UI share it). */
+  async workflows(): Promise<WorkflowService> {
+    if (this.workflowService) return this.workflowService;
+    const { WorkflowService } = await import('./workflows/service.js');
+    const slurm = await this.slurm();
+    this.workflowService = new WorkflowService({
+      store: this.store,
+      publish: (event) => this.dispatcher.publish(event),
+      registry: async () => (await this.loadActions()).registry,
+      workflowsDir: this.workflowsDir,
+      ending: slurm ? { cancelQueuedAllocations: (workflowId) => slurm.cancel({ workflowId, onlyQueued: true }) } : {},
+      cancelAllocations: slurm ? (query) => slurm.cancel(query) : undefined,
+      refreshAllocations: slurm ? (workflowId) => slurm.refresh(workflowId) : undefined,
+    });
+    return this.workflowService;
+  }
+
+  private slurmLoading: Promise<SlurmAccess | null> | null = null;
+
+  /** Slurm, when sbatch is on PATH: submits allocations whose workers join this store. */
+  slurm(): Promise<SlurmAccess | null> {
+    this.slurmLoading ??= (async () => {
+      const { openSlurm } = await import('./workflows/slurm/access.js');
+      return openSlurm({ store: this.store, storeUrl: this.options.storeUrl });
+    })();
+    return this.slurmLoading;
+  }
+
+  /** A worker on this engine's store (`hookflow worker`, and the one `serve` embeds). */
+  async createWorker(options: WorkerSettings): Promise<Worker> {
+    const [{ Worker }, { WorkflowActionRunner }, { settleOutcome }] = await Promise.all([
+      import('./workflows/worker.js'),
+      import('./workflows/actions.js'),
+      import('./actions/waits.js'),
+    ]);
+    const publish = (event: NewEvent) => this.dispatcher.publish(event);
+    const actions = async () => {
+      const loaded = await this.loadActions();
+      return { registry: loaded.registry, services: loaded.services };
+    };
+    const slurm = await this.slurm();
+    return new Worker({
+      ...options,
+      store: this.store,
+      publish,
+      actions,
+      settle: async (outcome, request) =>
+        settleOutcome(outcome, {
+          store: this.store,
+          actions: async () => (await this.loadActions()).registry,
+          publish,
+          actionType: request.actionType,
+          params: request.params,
+          owner: { kind: 'workflow', id: request.ownerId },
+          signal: request.signal,
+        }),
+      workflowActions: new WorkflowActionRunner({ store: this.store, publish, actions, scheduleNodes: slurm ? (request) => slurm.schedule(request) : null }),
+      ending: slurm ? { cancelQueuedAllocations: (workflowId) => slurm.cancel({ workflowId, onlyQueued: true }) } : {},
+    });
   }
 
   async close(deadlineMs = 10_000): Promise<void> {

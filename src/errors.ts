@@ -31,7 +31,10 @@ export type HookflowErrorCode =
   | 'HF_ERR_ACTION_TIMEOUT'
   | 'HF_ERR_TEMPLATE'
   | 'HF_ERR_SERVICE_INVOCATION'
-  | 'HF_ERR_INVALID_WORKFLOW';
+  | 'HF_ERR_INVALID_WORKFLOW'
+  | 'HF_ERR_SLURM'
+  | 'HF_ERR_PROCESS_START'
+  | 'HF_ERR_LAUNCHER_DIED';
 
 export interface ErrorDetails {
   /** Where the problem is: a field path (`data.task`), or `file:line:column`. */

@@ -3,7 +3,7 @@ import { resolvePaths } from '../config.js';
 import { AuthService } from '../auth/service.js';
 import { loadCredential, normaliseUrl } from '../client/credentials.js';
 import { ApiClient, remoteServices } from '../client/remote.js';
-import type { HookflowServices } from '../client/services.js';
+import type { HookflowServices, WorkflowServices } from '../client/services.js';
 import { Engine, type EngineOptions } from '../engine.js';
 import { HookflowError } from '../errors.js';
 import { colorEnabled, Output, type TextSink } from './output.js';
@@ -107,6 +107,7 @@ export class CliSession {
         hooks: engine.hooks,
         secrets: engine.secrets,
         state: engine.state,
+        workflows: lazyWorkflows(engine),
         accounts: {
           addUser: async (...args) => (await lazyAccounts()).addUser(...args),
           listUsers: async () => (await lazyAccounts()).listUsers(),
@@ -128,4 +129,28 @@ export class CliSession {
     for await (const chunk of this.io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
     return Buffer.concat(chunks).toString('utf8');
   }
+}
+
+/** The engine's WorkflowService, loaded on first use: its modules cost start-up time other commands need not pay. */
+function lazyWorkflows(engine: Engine): WorkflowServices {
+  const load = () => engine.workflows();
+  return {
+    validate: async (...args) => (await load()).validate(...args),
+    submit: async (...args) => (await load()).submit(...args),
+    get: async (...args) => (await load()).get(...args),
+    list: async (...args) => (await load()).list(...args),
+    status: async (...args) => (await load()).status(...args),
+    jobs: async (...args) => (await load()).jobs(...args),
+    job: async (...args) => (await load()).job(...args),
+    logs: async (...args) => (await load()).logs(...args),
+    outputs: async (...args) => (await load()).outputs(...args),
+    cancel: async (...args) => (await load()).cancel(...args),
+    restart: async (...args) => (await load()).restart(...args),
+    actions: async (...args) => (await load()).actions(...args),
+    graph: async (...args) => (await load()).graph(...args),
+    workers: async (...args) => (await load()).workers(...args),
+    allocations: async (...args) => (await load()).allocations(...args),
+    cancelAllocations: async (...args) => (await load()).cancelAllocations(...args),
+    waitForEnd: async (...args) => (await load()).waitForEnd(...args),
+  };
 }

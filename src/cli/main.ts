@@ -12,6 +12,9 @@ import { registerSecretCommands } from './secrets.js';
 import { registerServeCommands } from './serve.js';
 import { registerSourceCommands } from './sources.js';
 import { registerStateCommands } from './state.js';
+import { registerWorkflowCommands } from './workflows.js';
+import { registerWorkerCommands } from './worker.js';
+import { registerSlurmCommands } from './slurm.js';
 
 export type { CliIo } from './context.js';
 
@@ -49,6 +52,9 @@ export function buildProgram(session: CliSession): Command {
   registerSourceCommands(program, session);
   registerAccountCommands(program, session);
   registerActionCommands(program, session);
+  registerWorkflowCommands(program, session);
+  registerWorkerCommands(program, session);
+  registerSlurmCommands(program, session);
   return program;
 }
 

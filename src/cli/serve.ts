@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { Engine } from '../engine.js';
@@ -10,6 +10,7 @@ import { eventJson, executionJson, formatDuration, formatProcessedLine, type Out
 import { duration, maskStoreUrl, nonNegativeInt, positiveInt } from './parse.js';
 import { serverOptionsFromEnv, startServer, type RunningServer } from '../server/serve.js';
 import { adminBox } from './credentials.js';
+import type { Worker } from '../workflows/worker.js';
 
 interface ServeFlags {
   host?: string;
@@ -20,6 +21,7 @@ interface ServeFlags {
   poll?: number;
   examples?: boolean;
   quiet?: boolean;
+  worker: boolean;
   shutdownTimeout: number;
 }
 
@@ -36,6 +38,7 @@ export function registerServeCommands(program: Command, session: CliSession): vo
     .option('--poll <duration>', 'fallback poll for events from other processes (default 250ms SQLite, 2s PostgreSQL)', duration)
     .option('--examples', "also load this package's examples/hooks")
     .option('--quiet', 'do not print a line per processed event')
+    .option('--no-worker', 'do not run workflow jobs in this process (`hookflow worker` processes run them)')
     .addOption(new Option('--shutdown-timeout <duration>', 'on a signal, wait this long for running hooks').argParser(duration).default(10_000, '10s'))
     .action(async (flags: ServeFlags, command: Command) => {
       const out = session.output(command);
@@ -46,6 +49,12 @@ export function registerServeCommands(program: Command, session: CliSession): vo
       dispatcher.on('error', (error: unknown) => out.error(`dispatcher: ${errorMessage(error)}`));
       const signals = new SignalWaiter(session.io.shutdown);
       let server: RunningServer | null = null;
+      let worker: { worker: Worker; run: Promise<unknown> } | null = null;
+      const stopWorker = async () => {
+        if (!worker) return;
+        await worker.worker.stop(flags.shutdownTimeout);
+        await worker.run;
+      };
       try {
         say(`${out.colors.bold('hookflow')} ${packageVersion()}`);
         say(`  store        ${maskStoreUrl(engine.options.storeUrl)}`);
@@ -75,6 +84,12 @@ export function registerServeCommands(program: Command, session: CliSession): vo
           say(`  http         ${server.url} (API docs ${server.url}/docs)`);
           if (server.firstAdmin) out.note(adminBox(server.firstAdmin, server.url));
         }
+        // Started once the API is up: its launcher and first claims would only slow the start-up down.
+        if (flags.worker) {
+          const embedded = await engine.createWorker({ workflowId: null, maxParallelJobs: availableParallelism(), capacity: null, idleTimeoutMs: null, onError: (error, where) => out.error(`workflow worker (${where}): ${errorMessage(error)}`) });
+          worker = { worker: embedded, run: embedded.run().catch((error: unknown) => out.error(`the workflow worker stopped: ${errorMessage(error)}`)) };
+          say(`  worker       ${embedded.id} (up to ${availableParallelism()} workflow jobs at once)`);
+        }
         const facts = { host: hostname(), pid: process.pid, version: packageVersion() };
         await engine.events.dispatch({ type: 'system.startup', data: facts, source: 'hookflow' });
         say(out.colors.green('ready: processing events (Ctrl-C to stop)'));
@@ -87,7 +102,7 @@ export function registerServeCommands(program: Command, session: CliSession): vo
           out.error(`could not publish system.shutdown: ${errorMessage(error)}`);
         });
         await server?.close();
-        const stopped = await Promise.race([engine.close(flags.shutdownTimeout).then(() => 'stopped' as const), signals.next()]);
+        const stopped = await Promise.race([stopWorker().then(() => engine.close(flags.shutdownTimeout)).then(() => 'stopped' as const), signals.next()]);
         if (stopped !== 'stopped') {
           out.error('forced stop: events still running go back to pending when their lease expires');
           session.exitCode = 1;
@@ -96,6 +111,7 @@ export function registerServeCommands(program: Command, session: CliSession): vo
         say('stopped');
       } catch (error) {
         await server?.close().catch(() => undefined);
+        await stopWorker().catch(() => undefined);
         await engine.close(flags.shutdownTimeout).catch(() => undefined);
         throw error;
       } finally {

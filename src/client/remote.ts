@@ -18,9 +18,31 @@ import {
   type ExecutionJson,
   type HookJson,
 } from '../records-json.js';
-import type { HookflowServices } from './services.js';
+import type { HookflowServices, WorkflowServices } from './services.js';
+import type { JobRecord, JobStatus, WorkflowRecord, WorkflowStatus } from '../store/workflows.js';
+import type { LogChunk, SpecFormat, SubmitInput, WorkflowStatusView } from '../workflows/service.js';
+import type { SpecProblem } from '../workflows/spec/document.js';
+import type { ValidationReport } from '../workflows/spec/validate.js';
+import {
+  allocationFromJson,
+  jobFromJson,
+  statusFromJson,
+  workerFromJson,
+  workflowActionFromJson,
+  workflowEnded,
+  workflowFromJson,
+  type AllocationJson,
+  type JobDetailJson,
+  type JobJson,
+  type LogChunkJson,
+  type SubmittedJson,
+  type WorkerJson,
+  type WorkflowActionJson,
+  type WorkflowJson,
+  type WorkflowWithCountsJson,
+} from '../workflows/views.js';
 
-type Query = Record<string, string | number | boolean | undefined>;
+type Query = Record<string, string | number | boolean | readonly string[] | undefined>;
 
 interface TimedJson {
   created_at: string;
@@ -37,8 +59,21 @@ export class ApiClient {
   ) {}
 
   async call<T>(method: string, path: string, options: { query?: Query; body?: unknown; headers?: Record<string, string> } = {}): Promise<T> {
+    return (await this.exchange(method, path, options)).body as T;
+  }
+
+  /** A route that answers text (text/plain), not JSON. */
+  async text(method: string, path: string, options: { query?: Query; body?: unknown; headers?: Record<string, string> } = {}): Promise<string> {
+    return (await this.exchange(method, path, { ...options, headers: { accept: 'text/plain', ...options.headers } })).text;
+  }
+
+  private async exchange(method: string, path: string, options: { query?: Query; body?: unknown; headers?: Record<string, string> }): Promise<{ text: string; body: unknown }> {
     const target = new URL(this.url + path);
-    for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) target.searchParams.set(key, String(value));
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      // A list is a repeated parameter (`?param=a=1&param=b=2`).
+      if (Array.isArray(value)) for (const item of value) target.searchParams.append(key, String(item));
+      else if (value !== undefined) target.searchParams.set(key, String(value));
+    }
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
@@ -63,7 +98,7 @@ export class ApiClient {
       if (error?.code?.startsWith('HF_ERR_') && error.message) throw new HookflowError(error.code as HookflowErrorCode, error.message, error.details ?? {});
       throw new HookflowError('HF_ERR_REMOTE', `${method} ${path} answered ${response.status} ${response.statusText}`, { hint: `is ${this.url} a hookflow server?` });
     }
-    return body as T;
+    return { text, body };
   }
 }
 
@@ -258,6 +293,7 @@ export function remoteServices(client: ApiClient): HookflowServices {
         return tokenFromJson(await client.call<TokenJson>('DELETE', `/tokens/${path(idOrName)}`));
       },
     },
+    workflows: remoteWorkflows(client),
   };
 }
 
@@ -274,4 +310,94 @@ function tokenFromJson(json: TokenJson): TokenView {
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
+}
+
+/** Workflows over HTTP (src/server/routes/workflows.ts), as the WorkflowService the CLI calls locally. */
+function remoteWorkflows(client: ApiClient): WorkflowServices {
+  const path = encodeURIComponent;
+  const status = async (id: string): Promise<WorkflowStatusView> => statusFromJson(await client.call<WorkflowWithCountsJson>('GET', `/workflows/${path(id)}`));
+  const get = async (id: string): Promise<WorkflowRecord> => workflowFromJson(await client.call<WorkflowWithCountsJson>('GET', `/workflows/${path(id)}`));
+  const job = async (id: string, ref: string): Promise<JobRecord> => jobFromJson(await client.call<JobDetailJson>('GET', `/workflows/${path(id)}/jobs/${path(ref)}`), id);
+  const JOB_PAGE = 1000;
+  return {
+    async validate(text: string, options: { file?: string; format?: SpecFormat; showJobs?: boolean } = {}): Promise<ValidationReport> {
+      try {
+        return await client.call<ValidationReport>('POST', '/workflows/validate', {
+          body: withoutUndefined({ spec: text, format: options.format, file: options.file }),
+          query: { show_jobs: options.showJobs },
+        });
+      } catch (error) {
+        const problems = error instanceof HookflowError && error.code === 'HF_ERR_INVALID_WORKFLOW' ? error.details.problems : undefined;
+        if (Array.isArray(problems)) return { errors: problems as SpecProblem[] };
+        throw error;
+      }
+    },
+    async submit(input: SubmitInput) {
+      const submitted = await client.call<SubmittedJson>('POST', '/workflows', {
+        body: withoutUndefined({ spec: input.text, format: input.format, params: input.params, file: input.file }),
+      });
+      return { id: submitted.id, run_id: submitted.run_id, workflow: await get(submitted.id) };
+    },
+    get,
+    async list(query: { status?: WorkflowStatus; before?: string; limit?: number } = {}) {
+      return (await client.call<{ workflows: WorkflowJson[] }>('GET', '/workflows', { query })).workflows.map(workflowFromJson);
+    },
+    status,
+    async jobs(id: string, query: { status?: JobStatus; offset?: number; limit?: number } = {}) {
+      // Page after page until the limit or an empty page: a server may cap pages below JOB_PAGE.
+      const jobs: JobRecord[] = [];
+      const wanted = query.limit ?? Number.POSITIVE_INFINITY;
+      let offset = query.offset ?? 0;
+      while (jobs.length < wanted) {
+        const limit = Math.min(JOB_PAGE, wanted - jobs.length);
+        const page = (await client.call<{ jobs: JobJson[] }>('GET', `/workflows/${path(id)}/jobs`, { query: { status: query.status, offset, limit } })).jobs;
+        if (page.length === 0) break;
+        jobs.push(...page.map((row) => jobFromJson(row, id)));
+        offset += page.length;
+      }
+      return jobs;
+    },
+    job,
+    async logs(id: string, ref: string, options: { stream?: 'stdout' | 'stderr'; offset?: number; maxBytes?: number } = {}): Promise<LogChunk> {
+      const route = `/workflows/${path(id)}/jobs/${path(ref)}/logs`;
+      const chunk = await client.call<LogChunkJson>('GET', route, { query: { stream: options.stream, offset: options.offset, max_bytes: options.maxBytes } });
+      return { path: `${client.url}${route}`, offset: chunk.offset, text: chunk.text };
+    },
+    async outputs(id: string) {
+      return client.call<JsonObject>('GET', `/workflows/${path(id)}/outputs`);
+    },
+    async cancel(id: string) {
+      return workflowFromJson(await client.call<WorkflowJson>('POST', `/workflows/${path(id)}/cancel`));
+    },
+    async restart(id: string, options: { failedOnly: boolean }) {
+      return client.call<SubmittedJson>('POST', `/workflows/${path(id)}/restart`, { body: { failed_only: options.failedOnly } });
+    },
+    async actions(id: string) {
+      return (await client.call<{ actions: WorkflowActionJson[] }>('GET', `/workflows/${path(id)}/actions`)).actions.map((action) => workflowActionFromJson(action, id));
+    },
+    async graph(id: string, format: 'mermaid' | 'dot') {
+      return client.text('GET', `/workflows/${path(id)}/graph`, { query: { format } });
+    },
+    async workers() {
+      return (await client.call<{ workers: WorkerJson[] }>('GET', '/workers')).workers.map(workerFromJson);
+    },
+    async allocations(query: { workflowId?: string; limit?: number } = {}) {
+      const answer = await client.call<{ allocations: AllocationJson[] }>('GET', '/slurm/allocations', { query: { workflow_id: query.workflowId, limit: query.limit } });
+      return answer.allocations.map(allocationFromJson);
+    },
+    async cancelAllocations(query: { workflowId?: string; ids?: string[] }) {
+      const answer = await client.call<{ allocations: AllocationJson[] }>('POST', '/slurm/allocations/cancel', { body: withoutUndefined({ ids: query.ids, workflow_id: query.workflowId }) });
+      return answer.allocations.map(allocationFromJson);
+    },
+    async waitForEnd(id: string, options: { signal?: AbortSignal; pollMs?: number; onUpdate?: (status: WorkflowStatusView) => void } = {}) {
+      const pollMs = options.pollMs ?? 500;
+      for (;;) {
+        const current = await status(id);
+        options.onUpdate?.(current);
+        if (workflowEnded(current.status)) return current;
+        if (options.signal?.aborted) throw new HookflowError('HF_ERR_SHUTTING_DOWN', 'stopped waiting for the workflow');
+        await new Promise((done) => setTimeout(done, pollMs));
+      }
+    },
+  };
 }

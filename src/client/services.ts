@@ -2,6 +2,29 @@ import type { AuthService } from '../auth/service.js';
 import type { EventService } from '../events/service.js';
 import type { HookService } from '../hooks/service.js';
 import type { SecretService, StateService } from '../store/services.js';
+import type { WorkflowService } from '../workflows/service.js';
+
+/** What the CLI does with workflows, locally and through the API alike. */
+export type WorkflowServices = Pick<
+  WorkflowService,
+  | 'validate'
+  | 'submit'
+  | 'get'
+  | 'list'
+  | 'status'
+  | 'jobs'
+  | 'job'
+  | 'logs'
+  | 'outputs'
+  | 'cancel'
+  | 'restart'
+  | 'actions'
+  | 'graph'
+  | 'workers'
+  | 'allocations'
+  | 'cancelAllocations'
+  | 'waitForEnd'
+>;
 
 /**
  * The services the CLI uses, whether it works on a local store or talks to a server: the engine's
@@ -16,5 +39,6 @@ export interface HookflowServices {
   hooks: Pick<HookService, 'addFromFile' | 'addCommands' | 'addAction' | 'list' | 'get' | 'setEnabled' | 'remove' | 'history' | 'test'>;
   secrets: Pick<SecretService, 'set' | 'list' | 'delete'>;
   state: Pick<StateService, 'get' | 'set' | 'delete' | 'list'>;
+  workflows: WorkflowServices;
   accounts: Pick<AuthService, 'addUser' | 'listUsers' | 'removeUser' | 'setPassword' | 'setRole' | 'createToken' | 'listTokens' | 'revokeToken'>;
 }

@@ -111,8 +111,8 @@ const FILE = '{path, watcher}';
 const DEPLOY = '{deploy: {deploy_id, environment, version, service, status, prev_version, duration}}';
 const HEALTH = '{health: {check_name, service, status, response_time, message}}';
 const EXECUTION = '{execution_id, program_id, status, exit_code, duration_seconds, error}';
-const JOB = '{workflow_id, run_id, job_name, job_id, status, exit_code, attempt}';
-const STEP = '{workflow_id, run_id, step_id, status, outputs, progress, eta_minutes}';
+const JOB = '{workflow_id, workflow_name, run_id, job_name, job_id, status, previous_status, exit_code, attempt, worker_id, error?}';
+const STEP = '{workflow_id, workflow_name, run_id, step_id, job_name, job_id, status, previous_status, attempt, worker_id, error?}';
 const WORKER = '{worker_id, host, pid, workflow_id}';
 const ACTION = '{action_type, trigger_type, workflow_id, worker_id, error}';
 
@@ -291,10 +291,12 @@ export const EVENT_CATALOGUE: readonly EventTypeInfo[] = Object.freeze([
     ['job.skipped', 'A job was skipped (disabled, or its condition was false)', JOB],
   ]),
   ...rows('step', 'hookflow', [
+    ['step.ready', 'A pipeline step has no unfinished dependencies and can be claimed', STEP],
     ['step.started', 'A pipeline step started', STEP],
     ['step.completed', 'A pipeline step finished', STEP],
     ['step.failed', 'A pipeline step failed', STEP],
     ['step.skipped', 'A pipeline step was skipped (false condition or failed run)', STEP],
+    ['step.canceled', 'A pipeline step was canceled (the run was cancelled)', STEP],
     ['step.retrying', 'A failed pipeline step will run again', STEP],
     ['step.progress', 'An event-driven step reported progress', STEP],
     ['step.timeout', 'A pipeline step ran past its time limit', STEP],

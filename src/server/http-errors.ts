@@ -39,6 +39,10 @@ const STATUS: Record<HookflowErrorCode, number> = {
   // A parameter or condition template that does not parse or render.
   HF_ERR_TEMPLATE: 400,
   HF_ERR_INVALID_WORKFLOW: 400,
+  // sbatch/squeue/scancel failed: another system answered with an error.
+  HF_ERR_SLURM: 502,
+  HF_ERR_PROCESS_START: 500,
+  HF_ERR_LAUNCHER_DIED: 500,
 };
 
 export function statusFor(code: HookflowErrorCode): number {

@@ -3,6 +3,7 @@ import type { HookRecord } from '../hooks/model.js';
 import type { AccountStore } from './accounts.js';
 import type { SourceStore } from './sources.js';
 import type { WaitStore } from './waits.js';
+import type { WorkflowStore } from './workflows.js';
 
 /**
  * The store: everything durable lives here, and processes coordinate only through it.
@@ -93,6 +94,8 @@ export interface Store {
   readonly sources: SourceStore;
   /** Parked event-driven actions (src/store/waits.ts). */
   readonly waits: WaitStore;
+  /** Workflows, their jobs, workflow actions and allocations (src/store/workflows.ts). */
+  readonly workflows: WorkflowStore;
 
   // ── wake-ups ──────────────────────────────────────────────────────────────────────────────
   /**

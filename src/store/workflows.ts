@@ -97,6 +97,7 @@ export interface WorkflowActionRecord {
   trigger_count: number;
   status: ActionStatus;
   fields: JsonObject;
+  /** Its executions in every run so far, by run then start. */
   executions: ActionExecutionRecord[];
 }
 
@@ -104,6 +105,7 @@ export interface ActionExecutionRecord {
   id: string;
   workflow_id: string;
   action_index: number;
+  /** The workflow's run it was claimed in. */
   run: number;
   worker_id: string;
   /** null while it runs. */
@@ -241,7 +243,10 @@ export interface WorkflowStore {
    * Stores a workflow with its jobs (ready when they have no dependencies, blocked otherwise) and
    * actions, in one transaction (batched inserts: 100 000 jobs must take seconds, not minutes).
    * Triggers already met (on_workflow_start, on_worker_*, on_jobs_ready of initially ready jobs)
-   * are counted. The change lists the jobs made ready and the actions made pending.
+   * are counted. The change lists the jobs made ready (from `uninitialized`), the actions made
+   * pending, and the workflow `null → running`. A workflow without jobs completes at once
+   * (`null → completed`, on_workflow_complete pending). HF_ERR_INVALID_ARGUMENT when the model is
+   * inconsistent (job indexes out of order, a dependency or selected job that is not a job).
    */
   createWorkflow(input: NewWorkflow): Promise<{ workflow: WorkflowRecord; change: WorkflowChange }>;
   getWorkflow(id: string): Promise<WorkflowRecord | null>;
@@ -257,7 +262,11 @@ export interface WorkflowStore {
   /** Outputs of the given jobs that have any (for templates), by index. */
   jobOutputs(workflowId: string, indexes: readonly number[]): Promise<Map<number, JsonObject>>;
 
-  /** Atomically claims ready jobs (→ running, attempts + 1, leased to the worker). Never one job twice. */
+  /**
+   * Atomically claims ready jobs (→ running, attempts + 1, leased to the worker). Never one job
+   * twice. Running workflows only, oldest workflow first, then by index; a workflow already
+   * running its max_parallel_jobs is passed over (it never hides the jobs of later workflows).
+   */
   claimJobs(claim: JobClaim): Promise<JobRecord[]>;
   /**
    * Ends a running job claimed by (worker, run), and in the same transaction: unblocks its
@@ -266,26 +275,39 @@ export interface WorkflowStore {
    * cancel_on_blocking_job_failure on a failure), fails the DAG and skips its unfinished steps
    * (a DAG failure without continue), counts triggers, and ends the workflow when no job is left
    * unfinished. Null when the job was no longer that worker's (lease lost, canceled, restarted).
+   * A retry due already (retry_at ≤ now) makes the job ready at once (transitions running →
+   * retrying → ready); a failure in a canceled workflow, or of a job whose cancel was requested,
+   * never retries. `skip_jobs` are skipped before the finished job unblocks its dependents, and
+   * their own dependents are unblocked as after any skip. Each finish is its own transaction.
    */
   finishJobs(finishes: readonly JobFinish[]): Promise<Array<WorkflowChange | null>>;
   /** Extends the leases of the worker's running jobs; returns the jobs whose cancel was requested. */
   renewJobLeases(workerId: string, leaseMs: number, now: number): Promise<Array<{ workflow_id: string; index: number; run: number }>>;
   /** Retrying jobs whose time came → ready. */
   promoteRetries(now: number): Promise<WorkflowChange[]>;
-  /** Running jobs whose lease expired (their worker died) → ready again, for another worker. */
+  /**
+   * Running jobs whose lease expired (their worker died) → ready again, for another worker; →
+   * canceled instead when their workflow was canceled or their cancel requested.
+   */
   recoverExpiredJobs(now: number): Promise<WorkflowChange[]>;
   /** Whether any job is ready (or retrying and due) — for a worker's idle check. */
   hasClaimableJobs(workflowId: string | null, now: number): Promise<boolean>;
 
   /**
    * Cancels a running workflow: unfinished jobs that are not running → canceled, running ones get
-   * cancel_requested (their workers kill them and finish them canceled), workflow → canceled.
+   * cancel_requested (their workers kill them and finish them canceled), workflow → canceled
+   * (ended_at set now). Null when there is no such workflow or it is not running. A canceled
+   * workflow offers no more actions (on_workflow_complete included).
    */
   cancelWorkflow(id: string, now: number): Promise<WorkflowChange | null>;
   /**
    * A new run of an ended workflow: failed, canceled, terminated, timeout and skipped jobs (or all
    * with failedOnly false) are reset and initialized again (blocked or ready); actions are reset
    * as Torc's reinitialize does (counts recomputed, executions of the new run start empty).
+   * A reset job waits only for dependencies reset with it. Null when there is no such workflow;
+   * HF_ERR_CONFLICT while it runs or one of its jobs is still unfinished (a canceled workflow
+   * whose running jobs have not finished yet). A failed-only restart with nothing to run again
+   * completes the new run at once.
    */
   restartWorkflow(id: string, options: { failedOnly: boolean; now: number }): Promise<WorkflowChange | null>;
   /** Sets a DAG's resolved outputs (when it ends). */
@@ -294,12 +316,18 @@ export interface WorkflowStore {
   listActions(workflowId: string): Promise<WorkflowActionRecord[]>;
   /**
    * Claims the pending actions this worker may run now: a non-persistent one for exactly one
-   * worker per run (pending → running), a persistent one once per worker per run. Each claim
-   * creates its execution record.
+   * worker per run (pending → running), a persistent one once per worker per run (it stays
+   * pending for other workers). Each claim creates its execution record. Actions of canceled
+   * workflows are never claimed; on_workflow_complete becomes pending when a run ends completed
+   * or failed, so it is claimable after the workflow ended.
    */
   claimActions(claim: ActionClaim): Promise<ClaimedAction[]>;
   /** Claims one action for the worker: null when already claimed ("already claimed", HTTP 409). */
   claimAction(workflowId: string, actionIndex: number, workerId: string, now: number): Promise<ClaimedAction | null>;
+  /**
+   * Ends an execution once (null when unknown or already ended); a non-persistent action of the
+   * current run becomes done or failed with it.
+   */
   finishActionExecution(
     executionId: string,
     end: { success: boolean; result: JsonObject | null; error: string | null; now: number },
@@ -307,7 +335,9 @@ export interface WorkflowStore {
   /** Whether actions with these triggers are pending that the worker has not run yet. */
   hasPendingActions(workflowId: string | null, workerId: string, triggers: readonly TriggerType[]): Promise<boolean>;
 
+  /** HF_ERR_CONFLICT when an allocation with this id is recorded already. */
   createAllocation(allocation: AllocationRecord): Promise<void>;
   updateAllocation(id: string, state: AllocationState, nativeState: string | null, now: number): Promise<AllocationRecord | null>;
+  /** Newest submission first. */
   listAllocations(query: { workflow_id?: string; states?: readonly AllocationState[]; limit: number }): Promise<AllocationRecord[]>;
 }

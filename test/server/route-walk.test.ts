@@ -36,6 +36,16 @@ const VIEWER = new Set([
   'GET /actions',
   'GET /actions/{type}',
   'GET /waits/{id}',
+  'GET /workflows',
+  'GET /workflows/{id}',
+  'GET /workflows/{id}/jobs',
+  'GET /workflows/{id}/jobs/{job}',
+  'GET /workflows/{id}/jobs/{job}/logs',
+  'GET /workflows/{id}/outputs',
+  'GET /workflows/{id}/actions',
+  'GET /workflows/{id}/graph',
+  'GET /workers',
+  'GET /slurm/allocations',
 ]);
 
 interface OpenApiDocument {

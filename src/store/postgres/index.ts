@@ -7,9 +7,11 @@ import type { EventCompletion, EventInsert, EventQuery, InsertedEvent, ProcessIn
 import type { AccountStore } from '../accounts.js';
 import type { SourceStore } from '../sources.js';
 import type { WaitStore } from '../waits.js';
+import type { WorkflowStore } from '../workflows.js';
 import { PostgresAccounts } from './accounts.js';
 import { PostgresSources } from './sources.js';
 import { PostgresWaits } from './waits.js';
+import { PostgresWorkflows } from './workflows.js';
 import {
   connectionConfig,
   createPool,
@@ -42,6 +44,7 @@ export class PostgresStore implements Store {
   readonly accounts: AccountStore;
   readonly sources: SourceStore;
   readonly waits: WaitStore;
+  readonly workflows: WorkflowStore;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -53,6 +56,7 @@ export class PostgresStore implements Store {
     this.accounts = new PostgresAccounts(pool, (run) => this.transaction(run));
     this.sources = new PostgresSources(pool);
     this.waits = new PostgresWaits(pool, (run) => this.transaction(run));
+    this.workflows = new PostgresWorkflows(pool, (run) => this.transaction(run));
   }
 
   /** `url` may carry `?schema=NAME`; `options.schema` wins over it. */

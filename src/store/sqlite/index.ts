@@ -19,10 +19,12 @@ import type {
 } from '../store.js';
 import type { SourceStore } from '../sources.js';
 import type { WaitStore } from '../waits.js';
+import type { WorkflowStore } from '../workflows.js';
 import type { SqliteAccess } from './access.js';
 import { SqliteAccounts } from './accounts.js';
 import { SqliteSources } from './sources.js';
 import { SqliteWaits } from './waits.js';
+import { SqliteWorkflows } from './workflows.js';
 import {
   completionParams,
   eventFromRow,
@@ -63,6 +65,7 @@ export class SqliteStore implements Store {
   readonly accounts: AccountStore;
   readonly sources: SourceStore;
   readonly waits: WaitStore;
+  readonly workflows: WorkflowStore;
 
   private constructor(
     readonly path: string,
@@ -72,6 +75,7 @@ export class SqliteStore implements Store {
     this.accounts = new SqliteAccounts(access);
     this.sources = new SqliteSources(access);
     this.waits = new SqliteWaits(access);
+    this.workflows = new SqliteWorkflows(access);
   }
 
   static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
