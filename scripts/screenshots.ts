@@ -134,6 +134,86 @@ async function seed(server: TestServer): Promise<{ failedEvent: string }> {
   return { failedEvent };
 }
 
+/** Three workflows for the Workflows pages: one done, one failed, one running with a failed job. */
+const SAMPLE_WORKFLOWS = [
+  `name: release-1.4
+description: Build, test and publish a release
+jobs:
+  - name: build
+    command: echo building 1.4.0
+  - name: unit_tests
+    command: echo 412 tests passed
+    depends_on: [build]
+  - name: integration_tests
+    command: echo 57 tests passed
+    depends_on: [build]
+  - name: publish
+    command: echo published 1.4.0
+    depends_on: [unit_tests, integration_tests]
+`,
+  `name: smoke-tests
+jobs:
+  - name: deploy_canary
+    command: echo deployed
+  - name: check_health
+    command: 'echo "GET /health answered 503" >&2; exit 3'
+    depends_on: [deploy_canary]
+    cancel_on_blocking_job_failure: false
+`,
+  `name: nightly-etl
+description: Extract, transform and load the nightly data into the warehouse
+jobs:
+  - name: extract_{table}
+    command: echo extracted {table}
+    parameters:
+      table: "['users', 'orders', 'events']"
+  - name: transform_users
+    command: echo transformed users
+    depends_on: [extract_users]
+  - name: transform_orders
+    command: echo transforming orders; sleep 600
+    depends_on: [extract_orders]
+  - name: transform_events
+    command: 'echo reading events; echo "schema mismatch in events.parquet: column ts is a string" >&2; exit 2'
+    depends_on: [extract_events]
+  - name: load_warehouse
+    command: echo loaded
+    depends_on_regexes: ["^transform_"]
+  - name: report
+    command: echo report sent
+    depends_on: [load_warehouse]
+actions:
+  - trigger_type: on_workflow_start
+    action_type: run_commands
+    commands: ["echo nightly ETL started"]
+  - trigger_type: on_jobs_complete
+    action_type: run_commands
+    job_name_regexes: ["^extract_"]
+    commands: ["echo extracts done"]
+  - trigger_type: on_workflow_complete
+    action_type: run_commands
+    commands: ["echo nightly ETL finished"]
+`,
+];
+
+/** Submits the sample workflows and waits until each has settled (the last one keeps a job running). */
+async function seedWorkflows(server: TestServer): Promise<{ running: string; failedJob: number }> {
+  const ids: string[] = [];
+  for (const spec of SAMPLE_WORKFLOWS) {
+    const answer = await server.request('/workflows', { method: 'POST', json: { spec } });
+    if (answer.status !== 201) throw new Error(`submitting a sample workflow: ${answer.status} ${await answer.text()}`);
+    ids.push(((await answer.json()) as { id: string }).id);
+  }
+  const running = ids[ids.length - 1];
+  for (let round = 0; round < 200; round++) {
+    const { jobs } = (await (await server.request(`/workflows/${running}/jobs`)).json()) as { jobs: Array<{ index: number; name: string; status: string }> };
+    const failed = jobs.find((job) => job.name === 'transform_events' && job.status === 'failed');
+    if (failed && jobs.some((job) => job.name === 'transform_orders' && job.status === 'running')) return { running, failedJob: failed.index };
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  throw new Error('the sample workflow did not reach its running state');
+}
+
 async function shoot(page: Page, name: string, hash: string, ready: (page: Page) => Promise<unknown> = async () => undefined): Promise<void> {
   await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
   await page.waitForFunction(`location.hash === ${JSON.stringify(hash)} && document.querySelector('#page-title') !== null`);
@@ -153,8 +233,11 @@ async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const server = await startTestServer();
   const browser = await launchChromium();
+  const worker = await server.engine.createWorker({ workflowId: null, maxParallelJobs: 4, capacity: null, idleTimeoutMs: null });
+  const working = worker.run();
   try {
     const { failedEvent } = await seed(server);
+    const workflows = await seedWorkflows(server);
     process.stdout.write(`screenshots of ${server.url} into ${OUT.slice(ROOT.length)}/\n`);
 
     const desktop = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', deviceScaleFactor: 1 });
@@ -187,6 +270,11 @@ async function main(): Promise<void> {
       await target.locator('.action-result').waitFor();
       await target.locator('.action-result').scrollIntoViewIfNeeded();
     });
+    await shoot(page, 'workflows', '#/workflows', (target) => target.locator('.wf-progress').first().waitFor());
+    await shoot(page, 'workflow', `#/workflows/${workflows.running}?job=${workflows.failedJob}`, async (target) => {
+      await target.locator('svg.dag').waitFor();
+      await target.locator('section.wf-job .facts').waitFor();
+    });
     await shoot(page, 'schedules', '#/schedules');
     await shoot(page, 'webhooks', '#/webhooks');
     await shoot(page, 'secrets', '#/secrets');
@@ -202,7 +290,13 @@ async function main(): Promise<void> {
     await signIn(small, server.url, 'admin', TEST_ADMIN_PASSWORD);
     await shoot(small, 'phone-dashboard', '#/', (target) => target.locator('svg.chart').waitFor());
     await shoot(small, 'phone-event', `#/events/${failedEvent}`, (target) => target.getByRole('article').first().waitFor());
+    await shoot(small, 'phone-workflow', `#/workflows/${workflows.running}`, async (target) => {
+      await target.locator('svg.dag').waitFor();
+      await target.evaluate(`document.querySelector('.state-legend').scrollIntoView()`);
+    });
   } finally {
+    await worker.stop(2000);
+    await working;
     await browser.close();
     await server.stop();
   }

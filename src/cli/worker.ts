@@ -55,7 +55,7 @@ export function registerWorkerCommands(program: Command, session: CliSession): v
     .command('worker')
     .description('run workflow jobs and actions: claim them from the store, run them, exit when idle (see also `worker list`)')
     .option('--workflow <id>', "only this workflow's jobs and actions (and exit when it ends)")
-    .option('--max-parallel-jobs <n>', 'jobs run at once (default: the number of CPUs)', positiveInt)
+    .option('--max-parallel-jobs <n>', 'jobs run at once (default: the number of CPUs; 0 runs workflow actions only, e.g. a login node that schedules Slurm allocations)', nonNegativeInt)
     .option('--cpus <n>', 'CPUs offered: claim jobs while their num_cpus fit', positiveInt)
     .option('--memory <size>', 'memory offered (4g, 512m): claim jobs while their memory fits', memorySize)
     .option('--gpus <n>', 'GPUs offered: claim jobs while their num_gpus fit', nonNegativeInt)

@@ -192,6 +192,120 @@ export interface ActionRunAnswer {
   external_workflow_id: string | null;
 }
 
+/** Workflows (src/workflows/views.ts; src/server/routes/workflows.ts). Times are ISO-8601. */
+export type WorkflowStatus = 'running' | 'completed' | 'failed' | 'canceled';
+export type JobStatus =
+  | 'uninitialized'
+  | 'blocked'
+  | 'ready'
+  | 'pending'
+  | 'running'
+  | 'completed'
+  | 'failed'
+  | 'canceled'
+  | 'terminated'
+  | 'disabled'
+  | 'skipped'
+  | 'timeout'
+  | 'retrying';
+
+export interface WorkflowJson {
+  id: string;
+  name: string;
+  format: 'torc' | 'dag';
+  status: WorkflowStatus;
+  run: number;
+  user: string | null;
+  description: string | null;
+  params: JsonObject;
+  /** A DAG's resolved outputs once it has ended. */
+  outputs: JsonObject | null;
+  output_dir: string;
+  created_by: string | null;
+  job_count: number;
+  error: string | null;
+  created_at: string | null;
+  updated_at: string | null;
+  started_at: string | null;
+  ended_at: string | null;
+  /** Jobs per state: GET /workflows/{id} has them; the list's rows do not (yet). */
+  counts?: Partial<Record<JobStatus, number>>;
+}
+
+export interface WorkflowJobJson {
+  index: number;
+  name: string;
+  status: JobStatus;
+  exit_code: number | null;
+  attempts: number;
+  worker_id: string | null;
+  started_at: string | null;
+  ended_at: string | null;
+  run: number;
+  error: string | null;
+  /** Indexes of the jobs it waits for (an older server leaves them out: the graph's dot text has them). */
+  depends_on?: number[];
+}
+
+/** What a job runs, as compiled (src/workflows/model.ts JobModel; the fields the UI reads). */
+export interface WorkflowJobSpec {
+  command: string | null;
+  action: string | null;
+  params: JsonObject | null;
+  depends_on: number[];
+  [field: string]: unknown;
+}
+
+export interface WorkflowJobDetail extends WorkflowJobJson {
+  workflow_id: string;
+  step_id: string | null;
+  ready_at: string | null;
+  lease_expires_at: string | null;
+  outputs: JsonObject | null;
+  stdout_tail: string | null;
+  stderr_tail: string | null;
+  cancel_requested: boolean;
+  spec: WorkflowJobSpec;
+}
+
+export interface WorkflowActionExecutionJson {
+  id: string;
+  run: number;
+  worker_id: string;
+  /** null while it runs. */
+  success: boolean | null;
+  result: JsonObject | null;
+  error: string | null;
+  started_at: string | null;
+  ended_at: string | null;
+}
+
+export interface WorkflowActionJson {
+  index: number;
+  trigger_type: string;
+  action_type: string;
+  persistent: boolean;
+  /** Names of the selected jobs. */
+  selected_jobs: string[];
+  selected_job_indexes: number[];
+  required_triggers: number;
+  trigger_count: number;
+  status: 'waiting' | 'pending' | 'running' | 'done' | 'failed';
+  fields: JsonObject;
+  executions: WorkflowActionExecutionJson[];
+}
+
+export interface JobLogChunk {
+  offset: number;
+  text: string;
+}
+
+export interface WorkflowQuery {
+  status?: string;
+  before?: string;
+  limit?: number;
+}
+
 export interface EventQuery {
   type?: string;
   status?: string;
@@ -330,6 +444,21 @@ export const api = {
   actions: () => request<ActionCatalogue>('GET', '/actions'),
   action: (type: string) => request<ActionDescription>('GET', path`/actions/${type}`),
   runAction: (type: string, params: JsonObject) => request<ActionRunAnswer>('POST', `${path`/actions/${type}`}/run`, { params }),
+
+  workflows: (query: WorkflowQuery = {}) => request<{ workflows: WorkflowJson[]; next_cursor: string | null }>('GET', `/workflows${queryString({ ...query })}`),
+  workflow: (id: string) => request<WorkflowJson>('GET', path`/workflows/${id}`),
+  workflowJobs: (id: string, query: { status?: string; offset?: number; limit?: number } = {}) =>
+    request<{ jobs: WorkflowJobJson[] }>('GET', `${path`/workflows/${id}`}/jobs${queryString(query)}`),
+  workflowJob: (id: string, job: string | number) => request<WorkflowJobDetail>('GET', path`/workflows/${id}/jobs/${String(job)}`),
+  workflowJobLog: (id: string, job: string | number, stream: 'stdout' | 'stderr', offset = 0) =>
+    request<JobLogChunk>('GET', `${path`/workflows/${id}/jobs/${String(job)}`}/logs${queryString({ stream, offset })}`),
+  workflowOutputs: (id: string) => request<JsonObject>('GET', path`/workflows/${id}/outputs`),
+  workflowActions: (id: string) => request<{ actions: WorkflowActionJson[] }>('GET', path`/workflows/${id}/actions`),
+  workflowGraph: (id: string, format: 'mermaid' | 'dot') => request<string>('GET', `${path`/workflows/${id}`}/graph?format=${format}`, undefined, { accept: 'text/plain' }),
+  cancelWorkflow: (id: string) => request<WorkflowJson>('POST', path`/workflows/${id}/cancel`),
+  restartWorkflow: (id: string, failedOnly: boolean) => request<{ id: string; run_id: number }>('POST', path`/workflows/${id}/restart`, { failed_only: failedOnly }),
+  submitWorkflow: (spec: string, options: { format?: string; params?: JsonObject } = {}) =>
+    request<{ id: string; run_id: number }>('POST', '/workflows', { spec, ...options }),
 };
 
 /** `/stream` for EventSource, which cannot send headers: the token goes in the query. */

@@ -15,6 +15,7 @@ import { SecretsPage } from './pages/secrets.js';
 import { UsersPage } from './pages/users.js';
 import { WatchersPage } from './pages/watchers.js';
 import { WebhooksPage } from './pages/webhooks.js';
+import { WorkflowsRoute } from './pages/workflows-route.js';
 import { href, useRoute, type Route } from './router.js';
 import { clearSession, currentSession, onSessionChange, type Session } from './session.js';
 
@@ -30,6 +31,7 @@ const NAV: NavItem[] = [
   { segment: 'events', label: 'Events', role: 'viewer' },
   { segment: 'hooks', label: 'Hooks', role: 'viewer' },
   { segment: 'actions', label: 'Actions', role: 'viewer' },
+  { segment: 'workflows', label: 'Workflows', role: 'viewer' },
   { segment: 'schedules', label: 'Schedules', role: 'viewer' },
   { segment: 'webhooks', label: 'Webhooks', role: 'viewer' },
   { segment: 'watchers', label: 'Watchers', role: 'viewer' },
@@ -49,6 +51,8 @@ function page(route: Route, session: Session) {
       return second ? <HookPage name={second} role={session.role} /> : <HooksPage role={session.role} />;
     case 'actions':
       return <ActionsRoute type={second} role={session.role} />;
+    case 'workflows':
+      return <WorkflowsRoute id={second} route={route} role={session.role} />;
     case 'schedules':
       return <SchedulesPage role={session.role} />;
     case 'webhooks':
