@@ -6,7 +6,7 @@ import { newId } from '../events/ids.js';
 import type { Store } from '../store/store.js';
 import type { ClaimedAction, JobFinish, JobRecord, WorkerCapacity, WorkflowChange, WorkflowRecord } from '../store/workflows.js';
 import type { TriggerType, WorkflowModel } from './model.js';
-import { retryAt } from './retry.js';
+import { recoveryScript, retryAt } from './retry.js';
 import type { Launcher } from './execute/launcher.js';
 import { createLauncher } from './execute/launcher.js';
 import { runCommandJob } from './execute/command-job.js';
@@ -100,7 +100,8 @@ export class Worker {
   constructor(private readonly options: WorkerOptions) {
     this.id = options.id ?? `worker-${hostname()}-${process.pid}-${newId().slice(-8)}`;
     this.leaseMs = options.leaseMs ?? leaseFromEnv(process.env) ?? 30_000;
-    this.heartbeatMs = options.heartbeatMs ?? Math.max(50, Math.floor(this.leaseMs / 3));
+    // The heartbeat also carries cancels to running jobs: a short one makes cancel prompt.
+    this.heartbeatMs = options.heartbeatMs ?? Math.max(50, Math.min(2_000, Math.floor(this.leaseMs / 3)));
     this.pollMs = options.pollMs ?? 250;
     this.launcher = options.launcher ?? null;
     this.publisher = new ChangePublisher(options.store, options.publish, options.ending);
@@ -390,9 +391,20 @@ export class Worker {
         skip_jobs: skip,
       };
     }
-    const now = Date.now();
-    const retry = finish.outcome === 'failed' || finish.outcome === 'timeout' ? retryAt(job.spec, job.attempts, finish.exit_code, now) : null;
-    const change = await this.finish({ ...finish, retry_at: retry, now });
+    let retry = finish.outcome === 'failed' || finish.outcome === 'timeout' ? retryAt(job.spec, job.attempts, finish.exit_code, Date.now()) : null;
+    const recovery = retry !== null ? recoveryScript(job.spec, finish.exit_code) : null;
+    if (recovery !== null) {
+      // Torc runs the matching rule's recovery script before the retry; if it fails, no retry.
+      const recovered = await runCommandJob(
+        { ...job.spec, name: `${job.name}.recovery`, command: recovery, invocation_script: null },
+        { launcher: this.launcher as Launcher, cwd: runDir, logDir, env: { HOOKFLOW_WORKFLOW_ID: job.workflow_id, HOOKFLOW_JOB_NAME: job.name, HOOKFLOW_JOB_INDEX: String(job.index), HOOKFLOW_RUN: String(job.run), HOOKFLOW_EXIT_CODE: String(finish.exit_code ?? '') }, baseEnv: this.baseEnv, timeoutMs: null, signal: entry.abort.signal },
+      );
+      if (recovered.outcome !== 'completed') {
+        retry = null;
+        finish = { ...finish, error: `${finish.error ?? 'failed'}; its recovery script failed (${recovered.error ?? recovered.outcome}), so it is not retried` };
+      }
+    }
+    const change = await this.finish({ ...finish, retry_at: retry, now: Date.now() });
     this.options.onJobEnd?.(job, change);
   }
 
