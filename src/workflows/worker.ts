@@ -244,8 +244,13 @@ export class Worker {
     };
   }
 
-  private async claim(): Promise<number> {
-    const free = this.options.maxParallelJobs - this.running.size;
+  /** `finishing`: slots of jobs whose finish is being written right now, free once it commits. */
+  /**
+   * `startedChanges`: where the claimed jobs' `started` transitions go to be published with other
+   * events of the same turn; published here when not given.
+   */
+  private async claim(finishing = 0, startedChanges?: WorkflowChange[]): Promise<number> {
+    const free = this.options.maxParallelJobs - this.running.size + finishing;
     if (free <= 0 || this.stopping) return 0;
     const now = Date.now();
     let jobs: JobRecord[];
@@ -262,7 +267,10 @@ export class Worker {
       this.report(error, 'claim');
       return 0;
     }
+    const started = jobs.map((job) => startedChange(job, this.id));
     for (const job of jobs) this.start(job);
+    if (startedChanges) startedChanges.push(...started);
+    else await Promise.all(started.map((change) => this.publishChange(change).catch((error: unknown) => this.report(error, 'publish'))));
     return jobs.length;
   }
 
@@ -308,10 +316,8 @@ export class Worker {
 
   private async execute(entry: RunningJob): Promise<void> {
     const { job } = entry;
-    const started = { index: job.index, name: job.name, step_id: job.spec.step?.id ?? null, from: 'ready' as const, to: 'running' as const, attempts: job.attempts, exit_code: null, worker_id: this.id, error: null };
     const context = await this.context(job.workflow_id);
     const { model, workflow } = context;
-    await this.publishChange({ workflow_id: job.workflow_id, run: job.run, jobs: [started], actions_pending: [], workflow: null });
     const runDir = runDirectory(workflow.output_dir, job.run);
     const logDir = jobLogDirectory(workflow.output_dir, job.run);
     if (!this.madeDirs.has(logDir)) {
@@ -425,18 +431,23 @@ export class Worker {
     this.finishQueue = [];
     if (batch.length === 0) return;
     let changes: Array<WorkflowChange | null>;
+    // Asked in the same turn, the next claim joins the finish's transaction on SQLite (one commit
+    // for both) and sees the dependents the finish just made ready.
+    const finishing = this.options.store.workflows.finishJobs(batch.map((entry) => entry.finish));
+    const started: WorkflowChange[] = [];
+    const claiming = this.stopping ? null : this.claim(batch.length, started);
     try {
-      changes = await this.options.store.workflows.finishJobs(batch.map((entry) => entry.finish));
+      changes = await finishing;
     } catch (error) {
       for (const entry of batch) entry.reject(error);
       return;
     }
+    if (claiming) await claiming;
+    // Published together, the events of one turn share one commit: the ends, then the starts.
+    const published = [...changes.filter((change): change is WorkflowChange => change !== null), ...started];
+    await Promise.all(published.map((change) => this.publishChange(change).catch((error: unknown) => this.report(error, 'publish'))));
+    batch.forEach((entry, index) => entry.resolve(changes[index]));
     this.poke();
-    for (let i = 0; i < batch.length; i++) {
-      const change = changes[i];
-      if (change) await this.publishChange(change).catch((error: unknown) => this.report(error, 'publish'));
-      batch[i].resolve(change);
-    }
   }
 
   private publishChange(change: WorkflowChange): Promise<void> {
@@ -507,6 +518,17 @@ export class Worker {
     if (this.options.onError) this.options.onError(error, where);
     else process.stderr.write(`hookflow worker ${this.id}: ${where}: ${error instanceof Error ? error.message : String(error)}\n`);
   }
+}
+
+/** The transition a claim made (ready → running), as a change to publish. */
+function startedChange(job: JobRecord, workerId: string): WorkflowChange {
+  return {
+    workflow_id: job.workflow_id,
+    run: job.run,
+    jobs: [{ index: job.index, name: job.name, step_id: job.spec.step?.id ?? null, from: 'ready', to: 'running', attempts: job.attempts, exit_code: null, worker_id: workerId, error: null }],
+    actions_pending: [],
+    workflow: null,
+  };
 }
 
 /** HOOKFLOW_WORKER_LEASE_MS: how long a dead worker's jobs wait before another worker reruns them. */
