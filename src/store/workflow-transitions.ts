@@ -20,6 +20,7 @@ import {
   isTerminal,
   jobTriggerOf,
   restartPlan,
+  triggerFires,
   workflowEffect,
   workflowEndStatus,
   COUNTED_READY,
@@ -73,7 +74,7 @@ export interface FiredAction {
 }
 
 export interface BumpedAction extends FiredAction {
-  /** The count after the bump, the bump, and the requirement: whether it fired is decided here. */
+  /** The count after the bump, the bump, the requirement and the status: enough for triggerFires. */
   trigger_count: number;
   by: number;
   required_triggers: number;
@@ -469,7 +470,7 @@ function* settle(p: Progress): Program<void> {
   const bumps = p.takeBumps();
   if (bumps.length > 0) {
     for (const action of yield* call('bumpActions', id, bumps)) {
-      if (action.status === 'pending' && action.trigger_count - action.by < action.required_triggers) {
+      if (action.status === 'pending' && triggerFires(action.trigger_count - action.by, action.by, action.required_triggers)) {
         p.change.actions_pending.push({ index: action.index, trigger_type: action.trigger_type, action_type: action.action_type });
       }
     }

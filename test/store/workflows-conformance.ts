@@ -587,6 +587,16 @@ export function runWorkflowStoreConformance(label: string, openStore: () => Prom
         const { workflow } = await create(workflowModel([{ name: 'a' }]));
         await assert.rejects(store.restartWorkflow(workflow.id, { failedOnly: true, now: NOW }), (error: unknown) => isHookflowError(error) && error.code === 'HF_ERR_CONFLICT');
         assert.equal(await store.restartWorkflow(newId(), { failedOnly: true, now: NOW }), null);
+        const [a] = await claim(workflow.id);
+        await store.cancelWorkflow(workflow.id, NOW);
+        await assert.rejects(
+          store.restartWorkflow(workflow.id, { failedOnly: false, now: NOW }),
+          (error: unknown) => isHookflowError(error) && error.code === 'HF_ERR_CONFLICT' && /job 0 is still running/.test(error.message),
+        );
+        await finish(a, 'canceled');
+        const change = await store.restartWorkflow(workflow.id, { failedOnly: true, now: NOW + 5000 });
+        assert.deepEqual(moves(change), ['0:canceled>ready']);
+        assert.deepEqual(change?.workflow, { from: 'canceled', to: 'running' });
       });
 
       it('a failed-only restart of a completed run completes at once', async () => {

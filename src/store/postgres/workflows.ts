@@ -31,6 +31,7 @@ import {
   runAsync,
   type AsyncWorkflowTx,
   type FiredAction,
+  type JobInsert,
   type Program,
 } from '../workflow-transitions.js';
 import type {
@@ -60,25 +61,38 @@ const JOB_J = JOB_COLUMNS.split(', ')
   .map((column) => `j.${column}`)
   .join(', ');
 
-/** Jobs per INSERT while creating a workflow: arrays through unnest, one round trip per chunk. */
+/** Jobs per INSERT while creating a workflow: one JSON text and one round trip per chunk. */
 const JOB_ROWS_PER_INSERT = 5000;
 /** Attempts of a transition that PostgreSQL aborted to break a deadlock. */
 const TRANSIENT_ATTEMPTS = 4;
 
-/** An integer list as a PostgreSQL array literal (arrays of arrays do not travel through unnest). */
-function intArrayLiteral(values: readonly number[] | null): string | null {
-  return values === null ? null : `{${values.join(',')}}`;
-}
-
+/**
+ * $1 workflow id, $2 a JSON array of job rows (jobRowsJson). One JSON text per chunk costs the
+ * client far less than a dozen escaped array literals, and the specs travel inside it verbatim.
+ */
 const INSERT_JOBS = `
 INSERT INTO jobs (workflow_id, job_index, name, step_id, status, run, remaining, dependents, cancel_on_blocking, on_failure,
     num_cpus, num_gpus, memory_bytes, ready_actions, complete_actions, counted, spec)
-SELECT $1, u.job_index, u.name, u.step_id, u.status, 1, u.remaining, u.dependents::int[], u.cancel_on_blocking, u.on_failure,
-    u.num_cpus, u.num_gpus, u.memory_bytes, u.ready_actions::int[], u.complete_actions::int[], u.counted, u.spec::jsonb
-FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::bool[], $9::text[], $10::float8[],
-    $11::float8[], $12::int8[], $13::text[], $14::text[], $15::int[], $16::text[])
-  AS u(job_index, name, step_id, status, remaining, dependents, cancel_on_blocking, on_failure, num_cpus, num_gpus, memory_bytes,
-    ready_actions, complete_actions, counted, spec)`;
+SELECT $1, r.i, r.n, r.s, r.st, 1, r.r, r.d, r.c, r.f, r.cpu, r.gpu, r.mem, r.ra, r.ca, r.k, r.spec
+FROM json_to_recordset($2::json) AS r(i int, n text, s text, st text, r int, d int[], c bool, f text, cpu float8, gpu float8,
+    mem int8, ra int[], ca int[], k int, spec json)`;
+
+function listJson(values: readonly number[] | null): string {
+  return values === null ? 'null' : `[${values.join(',')}]`;
+}
+
+/** Job rows as the JSON INSERT_JOBS reads; `spec` is JSON already and goes in as it is. */
+function jobRowsJson(jobs: readonly JobInsert[]): string {
+  const rows = jobs.map(
+    (job) =>
+      `{"i":${job.index},"n":${JSON.stringify(job.name)},"s":${job.step_id === null ? 'null' : JSON.stringify(job.step_id)},` +
+      `"st":"${job.status}","r":${job.remaining},"d":${listJson(job.dependents)},"c":${job.cancel_on_blocking},` +
+      `"f":${job.on_failure === null ? 'null' : JSON.stringify(job.on_failure)},"cpu":${JSON.stringify(job.num_cpus)},` +
+      `"gpu":${JSON.stringify(job.num_gpus)},"mem":${JSON.stringify(job.memory_bytes)},"ra":${listJson(job.ready_actions)},` +
+      `"ca":${listJson(job.complete_actions)},"k":${job.counted},"spec":${job.spec}}`,
+  );
+  return `[${rows.join(',')}]`;
+}
 
 const SET_STATES = `
 UPDATE jobs j SET status = u.to_status, remaining = u.remaining, counted = u.counted, ended_at = u.ended_at, ready_at = u.ready_at,
@@ -171,28 +185,7 @@ export class PostgresWorkflows implements WorkflowStore {
       await client.query({ text: 'INSERT INTO workflow_models (workflow_id, model) VALUES ($1, $2::jsonb)', values: [id, plan.model_json] });
       for (let start = 0; start < plan.jobs.length; start += JOB_ROWS_PER_INSERT) {
         const chunk = plan.jobs.slice(start, start + JOB_ROWS_PER_INSERT);
-        await client.query({
-          name: 'hf_wf_insert_jobs',
-          text: INSERT_JOBS,
-          values: [
-            id,
-            chunk.map((job) => job.index),
-            chunk.map((job) => job.name),
-            chunk.map((job) => job.step_id),
-            chunk.map((job) => job.status),
-            chunk.map((job) => job.remaining),
-            chunk.map((job) => intArrayLiteral(job.dependents)),
-            chunk.map((job) => job.cancel_on_blocking),
-            chunk.map((job) => job.on_failure),
-            chunk.map((job) => job.num_cpus),
-            chunk.map((job) => job.num_gpus),
-            chunk.map((job) => job.memory_bytes),
-            chunk.map((job) => intArrayLiteral(job.ready_actions)),
-            chunk.map((job) => intArrayLiteral(job.complete_actions)),
-            chunk.map((job) => job.counted),
-            chunk.map((job) => job.spec),
-          ],
-        });
+        await client.query({ name: 'hf_wf_insert_jobs', text: INSERT_JOBS, values: [id, jobRowsJson(chunk)] });
       }
       if (plan.actions.length > 0) {
         const actions = plan.actions;
