@@ -111,8 +111,8 @@ const FILE = '{path, watcher}';
 const DEPLOY = '{deploy: {deploy_id, environment, version, service, status, prev_version, duration}}';
 const HEALTH = '{health: {check_name, service, status, response_time, message}}';
 const EXECUTION = '{execution_id, program_id, status, exit_code, duration_seconds, error}';
-const JOB = '{workflow_id, workflow_name, run_id, job_name, job_id, status, previous_status, exit_code, attempt, worker_id, error?}';
-const STEP = '{workflow_id, workflow_name, run_id, step_id, job_name, job_id, status, previous_status, attempt, worker_id, error?}';
+const JOB = '{workflow_id, run_id, job_name, job_id, status, exit_code, attempt, workflow_name, previous_status, worker_id, error?}';
+const STEP = '{workflow_id, run_id, step_id, status, outputs, progress, eta_minutes, workflow_name, job_name, job_id, previous_status, attempt, worker_id, error?}';
 const WORKER = '{worker_id, host, pid, workflow_id}';
 const ACTION = '{action_type, trigger_type, workflow_id, worker_id, error}';
 

@@ -309,7 +309,7 @@ export async function workflowRoutes(app: HookflowApp, ctx: ServerContext): Prom
     {
       config: { access: 'viewer' },
       schema: {
-        summary: 'List workflows, newest first',
+        summary: 'List workflows, newest first, each with its job counts per state',
         tags: ['workflows'],
         querystring: Type.Object(
           {
@@ -319,13 +319,16 @@ export async function workflowRoutes(app: HookflowApp, ctx: ServerContext): Prom
           },
           { additionalProperties: false },
         ),
-        response: responses({ 200: Type.Object({ workflows: Type.Array(WorkflowSchema), next_cursor: NullableString() }) }),
+        response: responses({ 200: Type.Object({ workflows: Type.Array(WorkflowWithCounts), next_cursor: NullableString() }) }),
       },
     },
     async (request) => {
       const limit = pageLimit(request.query.limit, 50);
-      const workflows = await (await service()).list({ status: request.query.status, before: request.query.before, limit });
-      return { workflows: workflows.map(workflowJson), next_cursor: workflows.length === limit ? (workflows.at(-1)?.id ?? null) : null };
+      const workflowService = await service();
+      const workflows = await workflowService.list({ status: request.query.status, before: request.query.before, limit });
+      // Counts per row: the list page shows progress bars without a request per workflow.
+      const rows = await Promise.all(workflows.map(async (workflow) => ({ ...workflowJson(workflow), counts: { ...(await workflowService.status(workflow.id)).counts } })));
+      return { workflows: rows, next_cursor: workflows.length === limit ? (workflows.at(-1)?.id ?? null) : null };
     },
   );
 
