@@ -20,7 +20,7 @@ import { join } from 'node:path';
 
 /** What a caller chooses about a worker; the engine supplies its store, events and actions. */
 export type WorkerSettings = Pick<WorkerOptions, 'workflowId' | 'maxParallelJobs' | 'capacity' | 'idleTimeoutMs'> &
-  Partial<Pick<WorkerOptions, 'leaseMs' | 'heartbeatMs' | 'pollMs' | 'id' | 'onJobEnd' | 'onError' | 'launcher'>>;
+  Partial<Pick<WorkerOptions, 'leaseMs' | 'heartbeatMs' | 'pollMs' | 'id' | 'onJobEnd' | 'onError' | 'launcher' | 'outputDir'>>;
 
 export interface EngineOptions {
   home: string;

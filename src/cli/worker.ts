@@ -1,4 +1,5 @@
 import { availableParallelism, hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { errorMessage, HookflowError } from '../errors.js';
 import type { WorkerCapacity } from '../store/workflows.js';
@@ -30,6 +31,7 @@ interface WorkerFlags {
   memory?: number;
   gpus?: number;
   idleTimeout: number;
+  outputDir?: string;
 }
 
 /** The resources a worker offers: only those given limit what it claims; none given = by count. */
@@ -60,6 +62,7 @@ export function registerWorkerCommands(program: Command, session: CliSession): v
     .option('--memory <size>', 'memory offered (4g, 512m): claim jobs while their memory fits', memorySize)
     .option('--gpus <n>', 'GPUs offered: claim jobs while their num_gpus fit', nonNegativeInt)
     .option('--idle-timeout <duration>', 'exit after this long with nothing to do (0 = never)', duration, DEFAULT_IDLE_TIMEOUT_MS)
+    .option('--output-dir <dir>', "run jobs and write their logs under DIR/<workflow id>/run-N (default: the workflow's own directory)")
     .action(async (flags: WorkerFlags, command: Command) => {
       if (session.remoteUrl(command)) {
         throw new HookflowError('HF_ERR_INVALID_ARGUMENT', 'a worker works on the store itself, not through a server', {
@@ -75,6 +78,7 @@ export function registerWorkerCommands(program: Command, session: CliSession): v
           maxParallelJobs,
           capacity,
           idleTimeoutMs,
+          outputDir: flags.outputDir ? resolve(flags.outputDir) : null,
           onError: (error, where) => out.warn(`${where}: ${errorMessage(error)}`),
         });
         const facts = { id: running.id, host: hostname(), pid: process.pid, workflow_id: flags.workflow ?? null, max_parallel_jobs: maxParallelJobs, capacity, idle_timeout_ms: idleTimeoutMs };

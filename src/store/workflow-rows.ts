@@ -141,7 +141,7 @@ export function jobFromSpec(spec: unknown, index: number, name: string): JobMode
 }
 
 export const JOB_COLUMNS =
-  'workflow_id, job_index, name, status, run, attempts, exit_code, worker_id, lease_expires_at, ready_at, started_at, ended_at, outputs, error, stdout_tail, stderr_tail, cancel_requested, spec';
+  'workflow_id, job_index, name, status, run, attempts, exit_code, worker_id, lease_expires_at, ready_at, started_at, ended_at, outputs, error, stdout_tail, stderr_tail, log_dir, cancel_requested, spec';
 
 export function toJob(row: Row): JobRecord {
   return {
@@ -161,6 +161,7 @@ export function toJob(row: Row): JobRecord {
     error: nullableString(row.error),
     stdout_tail: nullableString(row.stdout_tail),
     stderr_tail: nullableString(row.stderr_tail),
+    log_dir: nullableString(row.log_dir),
     cancel_requested: flag(row.cancel_requested),
     spec: jobFromSpec(row.spec, Number(row.job_index), String(row.name)),
   };

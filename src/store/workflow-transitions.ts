@@ -48,6 +48,7 @@ export interface RunningEnd {
   outputs: JsonObject | null;
   stdout_tail: string | null;
   stderr_tail: string | null;
+  log_dir: string | null;
   ended_at: number | null;
   ready_at: number | null;
   counted: number;
@@ -515,6 +516,7 @@ export function* finishProgram(finish: JobFinish): Program<WorkflowChange | null
     outputs: finish.outputs,
     stdout_tail: finish.stdout_tail,
     stderr_tail: finish.stderr_tail,
+    log_dir: finish.log_dir ?? null,
     ended_at: terminal ? finish.now : null,
     ready_at: target.retry === 'later' ? finish.retry_at : null,
     clear_worker: target.retry === 'now',

@@ -79,6 +79,8 @@ export interface JobRecord {
   error: string | null;
   stdout_tail: string | null;
   stderr_tail: string | null;
+  /** Where the worker that ran it last wrote its logs (`…/jobs`); null before it ran. */
+  log_dir: string | null;
   /** Set by cancelWorkflow on a running job: its worker kills it and finishes it `canceled`. */
   cancel_requested: boolean;
   /** What to run, as compiled (src/workflows/model.ts). */
@@ -185,6 +187,8 @@ export interface JobFinish {
   outputs: JsonObject | null;
   stdout_tail: string | null;
   stderr_tail: string | null;
+  /** Where this attempt's logs are (a worker's --output-dir may put them outside the workflow's directory). */
+  log_dir?: string | null;
   /** For a failure: retry at this time (job → retrying) instead of ending; from src/workflows/retry.ts. */
   retry_at: number | null;
   /** Jobs (blocked or ready) to skip with this finish: the branches a `conditional` step did not take. */

@@ -11,7 +11,7 @@ import type { EndingHooks } from './ending.js';
 import { ChangePublisher } from './publisher.js';
 import { compileWorkflow, submitParameters } from './spec/compile.js';
 import { validateWorkflowText, type ValidationReport } from './spec/validate.js';
-import { jobLogStem } from './paths.js';
+import { jobLogStem, safeName } from './paths.js';
 
 /**
  * Workflows as a service: validate, submit, inspect, cancel, restart. The CLI (locally or through
@@ -165,7 +165,8 @@ export class WorkflowService {
   async logPaths(id: string, ref: string): Promise<{ job: JobRecord; stdout: string; stderr: string; log: string }> {
     const workflow = await this.get(id);
     const job = await this.job(id, ref);
-    const base = jobLogStem(workflow.output_dir, job.run, job.index, job.name);
+    // The worker that ran it says where (its --output-dir); before it ran, the workflow's own place.
+    const base = job.log_dir ? join(job.log_dir, `${job.index}-${safeName(job.name)}`) : jobLogStem(workflow.output_dir, job.run, job.index, job.name);
     return { job, stdout: `${base}.o`, stderr: `${base}.e`, log: `${base}.log` };
   }
 

@@ -371,6 +371,8 @@ export function jobFromJson(json: JobJson | JobDetailJson, workflowId: string): 
     error: json.error,
     stdout_tail: detail?.stdout_tail ?? null,
     stderr_tail: detail?.stderr_tail ?? null,
+    // A server's paths are its own: the API does not show them.
+    log_dir: null,
     cancel_requested: detail?.cancel_requested ?? false,
     spec: detail?.spec ?? { ...unknownSpec(json.index, json.name), depends_on: [...json.depends_on] },
   };

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { jobLogDirectory, jobLogStem, runDirectory } from './paths.js';
 import { mkdir } from 'node:fs/promises';
 import type { JsonObject, NewEvent } from '../events/model.js';
@@ -36,6 +37,12 @@ export interface WorkerOptions {
   workflowActions: WorkflowActionRunner;
   /** What else happens when a workflow ends (queued Slurm allocations cancelled). */
   ending?: EndingHooks;
+  /**
+   * Where this worker runs jobs and writes their logs (`<outputDir>/<workflow id>/run-N/…`), as
+   * Torc's --output-dir; null = the workflow's own directory. Recorded per job, so `workflow logs`
+   * finds them on this machine.
+   */
+  outputDir?: string | null;
   /** Only this workflow's jobs and actions; null = any. */
   workflowId: string | null;
   maxParallelJobs: number;
@@ -318,8 +325,9 @@ export class Worker {
     const { job } = entry;
     const context = await this.context(job.workflow_id);
     const { model, workflow } = context;
-    const runDir = runDirectory(workflow.output_dir, job.run);
-    const logDir = jobLogDirectory(workflow.output_dir, job.run);
+    const outputDir = this.options.outputDir ? join(this.options.outputDir, job.workflow_id) : workflow.output_dir;
+    const runDir = runDirectory(outputDir, job.run);
+    const logDir = jobLogDirectory(outputDir, job.run);
     if (!this.madeDirs.has(logDir)) {
       await mkdir(logDir, { recursive: true });
       this.madeDirs.add(logDir);
@@ -377,7 +385,7 @@ export class Worker {
         stepStatuses,
         signal: entry.abort.signal,
         timeoutSeconds: job.spec.timeout_seconds ?? model.timeout_seconds,
-        logPath: `${jobLogStem(workflow.output_dir, job.run, job.index, job.name)}.log`,
+        logPath: `${jobLogStem(outputDir, job.run, job.index, job.name)}.log`,
         attempt: job.attempts,
         executionId: ownerId,
         settle: (outcome, params) => this.options.settle(outcome, { actionType: job.spec.action ?? '', params, ownerId, signal: entry.abort.signal }),
@@ -410,7 +418,7 @@ export class Worker {
         finish = { ...finish, error: `${finish.error ?? 'failed'}; its recovery script failed (${recovered.error ?? recovered.outcome}), so it is not retried` };
       }
     }
-    const change = await this.finish({ ...finish, retry_at: retry, now: Date.now() });
+    const change = await this.finish({ ...finish, log_dir: logDir, retry_at: retry, now: Date.now() });
     this.options.onJobEnd?.(job, change);
   }
 

@@ -99,6 +99,16 @@ jobs:
       assert.equal(types.filter((type) => type.startsWith('workflow.') || type.startsWith('job.')).at(-1), 'workflow.completed');
     });
 
+    it("a worker's output directory holds its jobs' logs and working directory, and `workflow logs` finds them", async () => {
+      const outputDir = join(home, `worker-output-${Date.now()}`);
+      const { id } = await service.submit({ text: 'name: elsewhere\njobs:\n  - { name: here, command: "pwd; echo from-here" }\n' });
+      const { status } = await runToEnd(id, { outputDir });
+      assert.equal(status.status, 'completed');
+      const log = await service.logs(id, 'here');
+      assert.ok(log.path.startsWith(join(outputDir, id)), log.path);
+      assert.match(log.text, new RegExp(`${join(outputDir, id, 'run-1')}\\s+from-here`));
+    });
+
     it('retries a job through its failure handler until it succeeds', async () => {
       const counter = join(home, `retry-${Date.now()}`);
       const spec = {

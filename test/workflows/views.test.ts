@@ -80,6 +80,7 @@ const job: JobRecord = {
   error: null,
   stdout_tail: 'done\n',
   stderr_tail: null,
+  log_dir: null,
   cancel_requested: false,
   spec,
 };

@@ -112,7 +112,7 @@ RETURNING a.action_index, a.trigger_type, a.action_type, a.trigger_count, a.requ
 
 const END_RUNNING = `
 UPDATE jobs SET status = $5, exit_code = $6, error = $7, outputs = $8::jsonb, stdout_tail = $9, stderr_tail = $10, ended_at = $11,
-    ready_at = $12, counted = $13, lease_expires_at = NULL, worker_id = CASE WHEN $14::bool THEN NULL ELSE worker_id END
+    ready_at = $12, counted = $13, lease_expires_at = NULL, worker_id = CASE WHEN $14::bool THEN NULL ELSE worker_id END, log_dir = $15
 WHERE workflow_id = $1 AND job_index = $2 AND status = 'running' AND run = $3 AND worker_id = $4`;
 
 const CLAIM_TAKE = `
@@ -674,6 +674,7 @@ function transactionAccess(client: pg.PoolClient): AsyncWorkflowTx {
           end.ready_at,
           end.counted,
           end.clear_worker,
+          end.log_dir,
         ],
       });
       return result.rowCount === 1;
@@ -745,7 +746,7 @@ function transactionAccess(client: pg.PoolClient): AsyncWorkflowTx {
       if (jobs.length === 0) return;
       await client.query({
         text: `UPDATE jobs j SET status = u.status, run = $2, attempts = 0, exit_code = NULL, worker_id = NULL, lease_expires_at = NULL,
-            ready_at = NULL, started_at = NULL, ended_at = NULL, outputs = NULL, error = NULL, stdout_tail = NULL, stderr_tail = NULL,
+            ready_at = NULL, started_at = NULL, ended_at = NULL, outputs = NULL, error = NULL, stdout_tail = NULL, stderr_tail = NULL, log_dir = NULL,
             cancel_requested = false, remaining = u.remaining, counted = u.counted
           FROM unnest($3::int[], $4::text[], $5::int[], $6::int[]) AS u(job_index, status, remaining, counted)
           WHERE j.workflow_id = $1 AND j.job_index = u.job_index`,

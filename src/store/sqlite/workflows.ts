@@ -620,7 +620,7 @@ export class SqliteWorkflows implements WorkflowStore {
       endRunning(workflowId: string, end: RunningEnd) {
         return (
           db
-            .stmt(`UPDATE jobs SET status = ?, exit_code = ?, error = ?, outputs = ?, stdout_tail = ?, stderr_tail = ?, ended_at = ?,
+            .stmt(`UPDATE jobs SET status = ?, exit_code = ?, error = ?, outputs = ?, stdout_tail = ?, stderr_tail = ?, log_dir = ?, ended_at = ?,
                 ready_at = ?, counted = ?, lease_expires_at = NULL, worker_id = CASE WHEN ? THEN NULL ELSE worker_id END
               WHERE workflow_id = ? AND job_index = ? AND status = 'running' AND run = ? AND worker_id = ?`)
             .run(
@@ -630,6 +630,7 @@ export class SqliteWorkflows implements WorkflowStore {
               jsonOrNull(end.outputs),
               end.stdout_tail,
               end.stderr_tail,
+              end.log_dir,
               end.ended_at,
               end.ready_at,
               end.counted,
@@ -695,7 +696,7 @@ export class SqliteWorkflows implements WorkflowStore {
       },
       resetJobs(workflowId, run, jobs) {
         const reset = db.stmt(`UPDATE jobs SET status = ?, run = ?, attempts = 0, exit_code = NULL, worker_id = NULL, lease_expires_at = NULL,
-            ready_at = NULL, started_at = NULL, ended_at = NULL, outputs = NULL, error = NULL, stdout_tail = NULL, stderr_tail = NULL,
+            ready_at = NULL, started_at = NULL, ended_at = NULL, outputs = NULL, error = NULL, stdout_tail = NULL, stderr_tail = NULL, log_dir = NULL,
             cancel_requested = 0, remaining = ?, counted = ?
           WHERE workflow_id = ? AND job_index = ?`);
         for (const job of jobs) reset.run(job.to, run, job.remaining, job.counted, workflowId, job.index);

@@ -53,6 +53,7 @@ CREATE TABLE jobs (
   outputs            jsonb,
   error              text,
   stdout_tail        text,
+  log_dir            text,
   stderr_tail        text,
   cancel_requested   boolean NOT NULL DEFAULT false,
   -- Dependencies not ended yet in this run: the job is blocked while this is above 0.

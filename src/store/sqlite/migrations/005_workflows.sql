@@ -53,6 +53,7 @@ CREATE TABLE jobs (
   outputs          TEXT,
   error            TEXT,
   stdout_tail      TEXT,
+  log_dir          TEXT,
   stderr_tail      TEXT,
   cancel_requested INTEGER NOT NULL DEFAULT 0,
   -- Dependencies not ended yet in this run: the job is blocked while this is above 0.
