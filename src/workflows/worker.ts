@@ -152,8 +152,9 @@ export class Worker {
   }
 
   /**
-   * Stops claiming; running jobs get `graceMs` to finish, then are killed and put back to ready
-   * (terminated, not failed: the worker went away, the job did nothing wrong).
+   * Stops claiming; running jobs get `graceMs` to finish, then are killed and left to their
+   * leases, which expire and put them back to ready for another worker (the worker went away;
+   * the job did nothing wrong).
    */
   stop(graceMs = 10_000): Promise<void> {
     if (!this.stopped) {
@@ -404,6 +405,11 @@ export class Worker {
         stderr_tail: null,
         skip_jobs: skip,
       };
+    }
+    if (entry.reason === 'terminated') {
+      // This worker is stopping, not the job failing: leave it running under its lease, which
+      // expires without renewal and puts it back to ready for another worker.
+      return;
     }
     let retry = finish.outcome === 'failed' || finish.outcome === 'timeout' ? retryAt(job.spec, job.attempts, finish.exit_code, Date.now()) : null;
     const recovery = retry !== null ? recoveryScript(job.spec, finish.exit_code) : null;

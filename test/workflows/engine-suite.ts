@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -107,6 +107,24 @@ jobs:
       const log = await service.logs(id, 'here');
       assert.ok(log.path.startsWith(join(outputDir, id)), log.path);
       assert.match(log.text, new RegExp(`${join(outputDir, id, 'run-1')}\\s+from-here`));
+    });
+
+    it('a stopping worker kills its jobs past the grace period and they go back to ready for another worker', async () => {
+      const marker = join(home, `stopped-${Date.now()}`);
+      const { id } = await service.submit({ text: `name: stopped\njobs:\n  - { name: long, command: '[ -f ${marker} ] || { touch ${marker}; sleep 30; }' }\n` });
+      const first = await worker(id, { leaseMs: 600, heartbeatMs: 100 });
+      const running = first.run();
+      for (let i = 0; i < 200; i++) {
+        if ((await service.status(id)).counts.running === 1 && existsSync(marker)) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await first.stop(100);
+      assert.equal((await running).reason, 'stopped');
+      assert.equal((await service.status(id)).counts.running, 1, 'left to its lease, not failed');
+      const { status } = await runToEnd(id, { leaseMs: 600 });
+      assert.equal(status.status, 'completed');
+      const [job] = await service.jobs(id);
+      assert.equal(job.attempts, 2);
     });
 
     it('retries a job through its failure handler until it succeeds', async () => {
