@@ -16,7 +16,13 @@ import type { NewEvent } from './events/model.js';
 import type { WorkflowService } from './workflows/service.js';
 import type { Worker, WorkerOptions } from './workflows/worker.js';
 import type { SlurmAccess } from './workflows/slurm/access.js';
+import type { EndingHooks } from './workflows/ending.js';
 import { join } from 'node:path';
+
+/** What happens when a workflow ends, wherever the ending change was made: queued allocations go. */
+function workflowEnding(slurm: SlurmAccess | null): EndingHooks {
+  return slurm ? { cancelQueuedAllocations: (workflowId) => slurm.cancel({ workflowId, onlyQueued: true }) } : {};
+}
 
 /** What a caller chooses about a worker; the engine supplies its store, events and actions. */
 export type WorkerSettings = Pick<WorkerOptions, 'workflowId' | 'maxParallelJobs' | 'capacity' | 'idleTimeoutMs'> &
@@ -196,7 +202,7 @@ export class Engine {
       publish: (event) => this.dispatcher.publish(event),
       registry: async () => (await this.loadActions()).registry,
       workflowsDir: this.workflowsDir,
-      ending: slurm ? { cancelQueuedAllocations: (workflowId) => slurm.cancel({ workflowId, onlyQueued: true }) } : {},
+      ending: workflowEnding(slurm),
       cancelAllocations: slurm ? (query) => slurm.cancel(query) : undefined,
       refreshAllocations: slurm ? (workflowId) => slurm.refresh(workflowId) : undefined,
     });
@@ -243,7 +249,7 @@ export class Engine {
           signal: request.signal,
         }),
       workflowActions: new WorkflowActionRunner({ store: this.store, publish, actions, scheduleNodes: slurm ? (request) => slurm.schedule(request) : null }),
-      ending: slurm ? { cancelQueuedAllocations: (workflowId) => slurm.cancel({ workflowId, onlyQueued: true }) } : {},
+      ending: workflowEnding(slurm),
     });
   }
 
