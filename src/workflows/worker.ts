@@ -193,7 +193,7 @@ export class Worker {
       await this.runActions(MAIN_TRIGGERS);
       const claimed = await this.claim();
       if (claimed > 0 || this.running.size > 0 || this.runningActions.size > 0) this.idleSince = Date.now();
-      else if (claimed === 0) {
+      else {
         if (workflowId !== null && (await this.workflowEnded(workflowId))) return 'workflow_ended';
         if (idleTimeoutMs !== null && Date.now() - this.idleSince >= idleTimeoutMs) {
           const pending = await store.workflows.hasPendingActions(workflowId, this.id, MAIN_TRIGGERS);
@@ -252,8 +252,8 @@ export class Worker {
     };
   }
 
-  /** `finishing`: slots of jobs whose finish is being written right now, free once it commits. */
   /**
+   * `finishing`: slots of jobs whose finish is being written right now, free once it commits.
    * `startedChanges`: where the claimed jobs' `started` transitions go to be published with other
    * events of the same turn; published here when not given.
    */
