@@ -472,6 +472,9 @@ export class Worker {
   private async runActions(triggers: readonly TriggerType[]): Promise<void> {
     let claimed: ClaimedAction[];
     try {
+      // A read first: a claim is a write transaction, and on SQLite an empty one still takes the
+      // write lock that other workers' finishes wait for.
+      if (!(await this.options.store.workflows.hasPendingActions(this.options.workflowId, this.id, triggers))) return;
       claimed = await this.options.store.workflows.claimActions({ worker_id: this.id, workflow_id: this.options.workflowId, triggers, now: Date.now() });
     } catch (error) {
       this.report(error, 'claim actions');
