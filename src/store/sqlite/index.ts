@@ -54,6 +54,11 @@ export interface SqliteStoreOptions {
   writerThread?: boolean;
 }
 
+/** How long a write waits for another process's lock before it fails. */
+const BUSY_TIMEOUT_MS = 10_000;
+/** Atomics.wait needs a shared cell to sleep on; nothing ever wakes it. */
+const BUSY_WAIT_CELL = new Int32Array(new SharedArrayBuffer(4));
+
 /** The embedded backend: one SQLite file in WAL mode, shared safely by several processes. */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -88,7 +93,7 @@ export class SqliteStore implements Store {
     }
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-    db.pragma('busy_timeout = 10000');
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('foreign_keys = ON');
     db.pragma('cache_size = -32000');
     // Checkpoints run inside a commit on this thread: fewer, larger ones write each hot page once.
@@ -129,6 +134,29 @@ export class SqliteStore implements Store {
     });
   }
 
+  /**
+   * BEGIN IMMEDIATE, waiting for another process's write lock in steps of 0.2 ms: SQLite's own
+   * busy handler sleeps 1, 2, 5, 10… ms, so two workers on one file would mostly sleep while the
+   * lock, held for about one commit, was already free.
+   */
+  private beginImmediate(): void {
+    this.db.pragma('busy_timeout = 0');
+    try {
+      const deadline = Date.now() + BUSY_TIMEOUT_MS;
+      for (;;) {
+        try {
+          this.db.exec('BEGIN IMMEDIATE');
+          return;
+        } catch (error) {
+          if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
+          Atomics.wait(BUSY_WAIT_CELL, 0, 0, 0.2);
+        }
+      }
+    } finally {
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
+  }
+
   private flushWrites(): void {
     const batch = this.writes;
     this.writes = [];
@@ -138,7 +166,7 @@ export class SqliteStore implements Store {
     }
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
-      this.db.exec('BEGIN IMMEDIATE');
+      this.beginImmediate();
       for (const entry of batch) {
         try {
           outcomes.push({ ok: true, value: this.db.transaction(entry.work)() });
