@@ -11,7 +11,6 @@ import { JOB_STATUSES, WORKFLOW_STATUSES } from '../store/workflows.js';
 import type { SpecFormat, WorkflowStatusView } from '../workflows/service.js';
 import type { ValidationReport } from '../workflows/spec/validate.js';
 import {
-  FINISHED_JOB_STATUSES,
   isInvalidReport,
   jobDetailJson,
   jobJson,
@@ -28,6 +27,7 @@ import { parseParamAssignments } from './actions.js';
 import { PACKAGE_ROOT, type CliSession } from './context.js';
 import { formatDuration, formatTime, truncate, type Colors, type Output } from './output.js';
 import { collect, nonNegativeInt, positiveInt } from './parse.js';
+import { isTerminal } from '../workflows/job-states.js';
 
 /**
  * `hookflow workflow …`: validate, graph, submit (and watch), inspect, cancel and restart
@@ -338,7 +338,7 @@ export function registerWorkflowCommands(program: Command, session: CliSession):
           if (!flags.follow) return;
           if (chunk.text.length > 0) continue;
           const job = await services.workflows.job(id, ref);
-          if (FINISHED_JOB_STATUSES.has(job.status)) {
+          if (isTerminal(job.status)) {
             const rest = await services.workflows.logs(id, ref, { stream, offset });
             if (rest.text.length > 0) session.io.stdout.write(rest.text);
             return;

@@ -19,9 +19,10 @@ export interface EndingHooks {
 
 export async function finishWorkflowExtras(store: Store, change: WorkflowChange, hooks: EndingHooks = {}): Promise<WorkflowEnding> {
   let error: string | null = null;
-  const model = await store.workflows.getWorkflowModel(change.workflow_id);
+  // The record first: only a DAG has outputs, and a big Torc workflow's model is not worth loading.
   const workflow = await store.workflows.getWorkflow(change.workflow_id);
-  if (model && workflow && model.format === 'dag' && Object.keys(model.outputs).length > 0) {
+  const model = workflow?.format === 'dag' ? await store.workflows.getWorkflowModel(change.workflow_id) : null;
+  if (model && workflow && Object.keys(model.outputs).length > 0) {
     const jobs = await store.workflows.listJobs(change.workflow_id, { offset: 0, limit: model.jobs.length });
     const stepOutputs: Record<string, JsonObject> = {};
     const statuses: Record<string, string> = {};

@@ -29,6 +29,11 @@ export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>([
 /** Statuses of jobs that have not started and wait for something: cancel and a DAG failure end them. */
 export const WAITING_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>(['uninitialized', 'blocked', 'ready', 'pending', 'retrying']);
 
+/** A workflow run that has ended: nothing of it runs any more. */
+export function isWorkflowEnded(status: WorkflowStatus): boolean {
+  return status === 'completed' || status === 'failed' || status === 'canceled';
+}
+
 export function isTerminal(status: JobStatus): boolean {
   return TERMINAL_STATUSES.has(status);
 }

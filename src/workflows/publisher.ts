@@ -3,8 +3,7 @@ import type { Store } from '../store/store.js';
 import type { WorkflowChange } from '../store/workflows.js';
 import { finishWorkflowExtras, type EndingHooks } from './ending.js';
 import { changeEvents, type WorkflowIdentity } from './events.js';
-
-const ENDED = new Set(['completed', 'failed', 'canceled']);
+import { isWorkflowEnded } from './job-states.js';
 
 /**
  * Publishes the events of the changes store calls report, for the worker and the service alike;
@@ -23,7 +22,7 @@ export class ChangePublisher {
   async publish(change: WorkflowChange): Promise<void> {
     const identity = await this.identity(change.workflow_id);
     let error: string | null = null;
-    if (change.workflow && ENDED.has(change.workflow.to)) {
+    if (change.workflow && isWorkflowEnded(change.workflow.to)) {
       error = (await finishWorkflowExtras(this.store, change, this.ending)).error;
       this.names.delete(change.workflow_id);
     }

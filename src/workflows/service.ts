@@ -12,6 +12,7 @@ import { ChangePublisher } from './publisher.js';
 import { compileWorkflow, submitParameters } from './spec/compile.js';
 import { validateWorkflowText, type ValidationReport } from './spec/validate.js';
 import { jobLogStem, safeName } from './paths.js';
+import { isWorkflowEnded } from './job-states.js';
 
 /**
  * Workflows as a service: validate, submit, inspect, cancel, restart. The CLI (locally or through
@@ -67,11 +68,6 @@ export interface WorkflowServiceOptions {
 }
 
 const MAX_JOBS_PAGE = 100_000;
-const ENDED: ReadonlySet<WorkflowStatus> = new Set(['completed', 'failed', 'canceled']);
-
-export function isEnded(status: WorkflowStatus): boolean {
-  return ENDED.has(status);
-}
 
 function notFound(id: string): HookflowError {
   return new HookflowError('HF_ERR_NOT_FOUND', `no workflow with id ${id}`, { hint: 'list them with `hookflow workflow list`' });
@@ -200,13 +196,13 @@ export class WorkflowService {
   async outputs(id: string): Promise<JsonObject> {
     const workflow = await this.get(id);
     if (workflow.format !== 'dag') throw new HookflowError('HF_ERR_INVALID_ARGUMENT', `workflow ${id} is a Torc workflow: only pipeline DAGs have outputs`);
-    if (!isEnded(workflow.status)) throw new HookflowError('HF_ERR_CONFLICT', `workflow ${id} is still ${workflow.status}: its outputs are resolved when it ends`, { hint: 'wait with `hookflow workflow status ID` or submit --wait' });
+    if (!isWorkflowEnded(workflow.status)) throw new HookflowError('HF_ERR_CONFLICT', `workflow ${id} is still ${workflow.status}: its outputs are resolved when it ends`, { hint: 'wait with `hookflow workflow status ID` or submit --wait' });
     return workflow.outputs ?? {};
   }
 
   async cancel(id: string): Promise<WorkflowRecord> {
     const workflow = await this.get(id);
-    if (isEnded(workflow.status)) throw new HookflowError('HF_ERR_CONFLICT', `workflow ${id} already ended (${workflow.status})`);
+    if (isWorkflowEnded(workflow.status)) throw new HookflowError('HF_ERR_CONFLICT', `workflow ${id} already ended (${workflow.status})`);
     const change = await this.workflows.cancelWorkflow(id, Date.now());
     if (change) await this.publisher.publish(change);
     return this.get(id);
@@ -214,7 +210,7 @@ export class WorkflowService {
 
   async restart(id: string, options: { failedOnly: boolean }): Promise<{ id: string; run_id: number }> {
     const workflow = await this.get(id);
-    if (!isEnded(workflow.status)) throw new HookflowError('HF_ERR_CONFLICT', `workflow ${id} is still ${workflow.status}`, { hint: 'cancel it first, or wait for it to end' });
+    if (!isWorkflowEnded(workflow.status)) throw new HookflowError('HF_ERR_CONFLICT', `workflow ${id} is still ${workflow.status}`, { hint: 'cancel it first, or wait for it to end' });
     const change = await this.workflows.restartWorkflow(id, { failedOnly: options.failedOnly, now: Date.now() });
     if (!change) throw new HookflowError('HF_ERR_CONFLICT', `workflow ${id} could not be restarted (it changed meanwhile)`);
     await this.publisher.publish(change);
@@ -264,7 +260,7 @@ export class WorkflowService {
     for (;;) {
       const status = await this.status(id);
       options.onUpdate?.(status);
-      if (isEnded(status.status)) return status;
+      if (isWorkflowEnded(status.status)) return status;
       if (options.signal?.aborted) throw new HookflowError('HF_ERR_SHUTTING_DOWN', 'stopped waiting for the workflow');
       await new Promise((done) => setTimeout(done, pollMs));
     }

@@ -14,6 +14,7 @@ import type {
 import type { JobModel, TriggerType, WorkflowFormat } from './model.js';
 import type { LogChunk, WorkerView, WorkflowStatusView } from './service.js';
 import type { InvalidReport, ValidationReport } from './spec/validate.js';
+import { isTerminal } from './job-states.js';
 
 /**
  * Workflow records as JSON: the one shape the HTTP API answers with and the CLI's --json prints.
@@ -57,7 +58,6 @@ export function isInvalidReport(report: ValidationReport): report is InvalidRepo
 }
 
 /** Job states that will not change again in this run (the progress of a workflow). */
-export const FINISHED_JOB_STATUSES: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'canceled', 'terminated', 'disabled', 'skipped', 'timeout']);
 
 /** Jobs in all, and those finished, from a status view's counts. */
 export function progressOf(counts: JobCounts): { total: number; finished: number } {
@@ -65,7 +65,7 @@ export function progressOf(counts: JobCounts): { total: number; finished: number
   let finished = 0;
   for (const [status, count] of Object.entries(counts) as Array<[JobStatus, number | undefined]>) {
     total += count ?? 0;
-    if (FINISHED_JOB_STATUSES.has(status)) finished += count ?? 0;
+    if (isTerminal(status)) finished += count ?? 0;
   }
   return { total, finished };
 }

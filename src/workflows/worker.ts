@@ -19,6 +19,7 @@ import type { ActionRegistry } from '../actions/registry.js';
 import type { ActionServices } from '../actions/executor.js';
 import type { ActionOutcome } from '../actions/model.js';
 import { stepReferences } from './spec/dag.js';
+import { isWorkflowEnded } from './job-states.js';
 
 /**
  * A worker: claims ready jobs and pending workflow actions from the store and runs them. Many
@@ -76,7 +77,6 @@ interface RunningJob {
 }
 
 const MAIN_TRIGGERS: readonly TriggerType[] = ['on_workflow_start', 'on_jobs_ready', 'on_jobs_complete', 'on_workflow_complete'];
-const ENDED = new Set(['completed', 'failed', 'canceled']);
 
 export class Worker {
   readonly id: string;
@@ -209,7 +209,7 @@ export class Worker {
   private async workflowEnded(workflowId: string): Promise<boolean> {
     const workflow = await this.options.store.workflows.getWorkflow(workflowId);
     if (!workflow) return true;
-    if (!ENDED.has(workflow.status)) return false;
+    if (!isWorkflowEnded(workflow.status)) return false;
     return !(await this.options.store.workflows.hasPendingActions(workflowId, this.id, MAIN_TRIGGERS));
   }
 
@@ -339,13 +339,7 @@ export class Worker {
         launcher: this.launcher as Launcher,
         cwd: runDir,
         logDir,
-        env: {
-          HOOKFLOW_WORKFLOW_ID: job.workflow_id,
-          HOOKFLOW_JOB_NAME: job.name,
-          HOOKFLOW_JOB_INDEX: String(job.index),
-          HOOKFLOW_RUN: String(job.run),
-          HOOKFLOW_WORKER_ID: this.id,
-        },
+        env: this.jobEnv(job),
         baseEnv: this.baseEnv,
         timeoutMs: job.spec.timeout_seconds === null ? null : job.spec.timeout_seconds * 1000,
         signal: entry.abort.signal,
@@ -417,7 +411,7 @@ export class Worker {
       // Torc runs the matching rule's recovery script before the retry; if it fails, no retry.
       const recovered = await runCommandJob(
         { ...job.spec, name: `${job.name}.recovery`, command: recovery, invocation_script: null },
-        { launcher: this.launcher as Launcher, cwd: runDir, logDir, env: { HOOKFLOW_WORKFLOW_ID: job.workflow_id, HOOKFLOW_JOB_NAME: job.name, HOOKFLOW_JOB_INDEX: String(job.index), HOOKFLOW_RUN: String(job.run), HOOKFLOW_EXIT_CODE: String(finish.exit_code ?? '') }, baseEnv: this.baseEnv, timeoutMs: null, signal: entry.abort.signal },
+        { launcher: this.launcher as Launcher, cwd: runDir, logDir, env: { ...this.jobEnv(job), HOOKFLOW_EXIT_CODE: String(finish.exit_code ?? '') }, baseEnv: this.baseEnv, timeoutMs: null, signal: entry.abort.signal },
       );
       if (recovered.outcome !== 'completed') {
         retry = null;
@@ -426,6 +420,17 @@ export class Worker {
     }
     const change = await this.finish({ ...finish, log_dir: logDir, retry_at: retry, now: Date.now() });
     this.options.onJobEnd?.(job, change);
+  }
+
+  /** What a job's processes (its command, its recovery script) learn about where they run. */
+  private jobEnv(job: JobRecord): Record<string, string> {
+    return {
+      HOOKFLOW_WORKFLOW_ID: job.workflow_id,
+      HOOKFLOW_JOB_NAME: job.name,
+      HOOKFLOW_JOB_INDEX: String(job.index),
+      HOOKFLOW_RUN: String(job.run),
+      HOOKFLOW_WORKER_ID: this.id,
+    };
   }
 
   /** Finishes are batched: all the finishes of one event-loop turn share one store transaction. */
@@ -465,7 +470,7 @@ export class Worker {
   }
 
   private publishChange(change: WorkflowChange): Promise<void> {
-    if (change.workflow && ENDED.has(change.workflow.to)) this.models.delete(change.workflow_id);
+    if (change.workflow && isWorkflowEnded(change.workflow.to)) this.models.delete(change.workflow_id);
     return this.publisher.publish(change);
   }
 
