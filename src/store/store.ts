@@ -1,6 +1,7 @@
 import type { EventRecord, EventStatus, HookExecutionRecord, JsonValue, NewEvent } from '../events/model.js';
 import type { HookRecord } from '../hooks/model.js';
 import type { AccountStore } from './accounts.js';
+import type { ExecutionStore } from './programs.js';
 import type { SourceStore } from './sources.js';
 import type { WaitStore } from './waits.js';
 import type { WorkflowStore } from './workflows.js';
@@ -96,6 +97,8 @@ export interface Store {
   readonly waits: WaitStore;
   /** Workflows, their jobs, workflow actions and allocations (src/store/workflows.ts). */
   readonly workflows: WorkflowStore;
+  /** Program executions: their history and the queue every process shares (src/store/programs.ts). */
+  readonly programs: ExecutionStore;
 
   // ── wake-ups ──────────────────────────────────────────────────────────────────────────────
   /**

@@ -5,10 +5,12 @@ import { isWildcard, patternToRegexSource } from '../../events/patterns.js';
 import type { HookRecord } from '../../hooks/model.js';
 import type { EventCompletion, EventInsert, EventQuery, InsertedEvent, ProcessInfo, Store, StoreChange } from '../store.js';
 import type { AccountStore } from '../accounts.js';
+import type { ExecutionStore } from '../programs.js';
 import type { SourceStore } from '../sources.js';
 import type { WaitStore } from '../waits.js';
 import type { WorkflowStore } from '../workflows.js';
 import { PostgresAccounts } from './accounts.js';
+import { PostgresExecutions } from './programs.js';
 import { PostgresSources } from './sources.js';
 import { PostgresWaits } from './waits.js';
 import { PostgresWorkflows } from './workflows.js';
@@ -45,6 +47,7 @@ export class PostgresStore implements Store {
   readonly sources: SourceStore;
   readonly waits: WaitStore;
   readonly workflows: WorkflowStore;
+  readonly programs: ExecutionStore;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -57,6 +60,7 @@ export class PostgresStore implements Store {
     this.sources = new PostgresSources(pool);
     this.waits = new PostgresWaits(pool, (run) => this.transaction(run));
     this.workflows = new PostgresWorkflows(pool, (run) => this.transaction(run));
+    this.programs = new PostgresExecutions(pool, (run) => this.transaction(run));
   }
 
   /** `url` may carry `?schema=NAME`; `options.schema` wins over it. */

@@ -7,6 +7,7 @@ import type { EventRecord, EventStatus, HookExecutionRecord, JsonValue } from '.
 import { isWildcard, patternToRegexSource } from '../../events/patterns.js';
 import type { HookRecord } from '../../hooks/model.js';
 import type { AccountStore } from '../accounts.js';
+import type { ExecutionStore } from '../programs.js';
 import { loadMigrations } from '../migrations.js';
 import { toEvent, toExecution, toHook, toProcess, type Row } from '../rows.js';
 import type {
@@ -22,6 +23,7 @@ import type { WaitStore } from '../waits.js';
 import type { WorkflowStore } from '../workflows.js';
 import type { SqliteAccess } from './access.js';
 import { SqliteAccounts } from './accounts.js';
+import { SqliteExecutions } from './programs.js';
 import { SqliteSources } from './sources.js';
 import { SqliteWaits } from './waits.js';
 import { SqliteWorkflows } from './workflows.js';
@@ -71,6 +73,7 @@ export class SqliteStore implements Store {
   readonly sources: SourceStore;
   readonly waits: WaitStore;
   readonly workflows: WorkflowStore;
+  readonly programs: ExecutionStore;
 
   private constructor(
     readonly path: string,
@@ -81,6 +84,7 @@ export class SqliteStore implements Store {
     this.sources = new SqliteSources(access);
     this.waits = new SqliteWaits(access);
     this.workflows = new SqliteWorkflows(access);
+    this.programs = new SqliteExecutions(access);
   }
 
   static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
