@@ -34,7 +34,16 @@ export type HookflowErrorCode =
   | 'HF_ERR_INVALID_WORKFLOW'
   | 'HF_ERR_SLURM'
   | 'HF_ERR_PROCESS_START'
-  | 'HF_ERR_LAUNCHER_DIED';
+  | 'HF_ERR_LAUNCHER_DIED'
+  | 'HF_ERR_INVALID_PROGRAMS_CONFIG'
+  | 'HF_ERR_PROGRAM_NOT_FOUND'
+  | 'HF_ERR_PROGRAM_DISABLED'
+  | 'HF_ERR_PROGRAM_DIRECTORY_NOT_FOUND'
+  | 'HF_ERR_MAIN_FILE_NOT_FOUND'
+  | 'HF_ERR_PROGRAM_NOT_EXECUTABLE'
+  | 'HF_ERR_INVALID_PROGRAM_PARAMETERS'
+  | 'HF_ERR_DOCKER_UNAVAILABLE'
+  | 'HF_ERR_DOCKER';
 
 export interface ErrorDetails {
   /** Where the problem is: a field path (`data.task`), or `file:line:column`. */
