@@ -60,4 +60,32 @@ else
   chmod 1777 "$root/tmp"
   tar -C "$root" -c . | docker import --change 'ENV PATH=/bin' - "$IMAGE" >/dev/null
 fi
+# A Python image for the programs benchmark and tests, from this machine's python3 (no registry):
+# the interpreter, the libraries it links, its standard library without tests and build files.
+PY_IMAGE=hookflow-test-python:latest
+if docker image inspect "$PY_IMAGE" >/dev/null 2>&1; then
+  log "image $PY_IMAGE present"
+elif [ -x /usr/bin/python3 ]; then
+  log "building $PY_IMAGE with docker import (this machine's python3)"
+  pyroot="$(mktemp -d)"
+  py="$(readlink -f /usr/bin/python3)"
+  pylib="$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')"
+  mkdir -p "$pyroot/usr/bin" "$pyroot/tmp" "$pyroot/workspace" "$pyroot/etc" "$pyroot/bin"
+  cp /bin/busybox "$pyroot/bin/busybox"
+  for applet in sh cat echo env sleep ls; do ln -s busybox "$pyroot/bin/$applet"; done
+  cp "$py" "$pyroot/usr/bin/python3"
+  for lib in $(ldd "$py" | awk '/=>/ { print $3 } /ld-linux/ { print $1 }'); do
+    mkdir -p "$pyroot$(dirname "$lib")"
+    cp -L "$lib" "$pyroot$lib"
+  done
+  mkdir -p "$pyroot$pylib"
+  tar -C "$pylib" --exclude=./test --exclude=./idlelib --exclude=./tkinter --exclude=./lib2to3 --exclude='./config-*' \
+    --exclude=./site-packages --exclude=./dist-packages --exclude=__pycache__ -c . | tar -C "$pyroot$pylib" -x
+  echo 'root:x:0:0:root:/root:/bin/sh' >"$pyroot/etc/passwd"
+  chmod 1777 "$pyroot/tmp"
+  tar -C "$pyroot" -c . | docker import --change 'ENV PATH=/usr/bin:/bin' - "$PY_IMAGE" >/dev/null
+  rm -rf "$pyroot"
+  docker run --rm "$PY_IMAGE" python3 -c 'print("python image ok")' >/dev/null
+fi
+
 log "ready: $(docker version --format '{{.Server.Version}}') engine, $(docker-compose version --short 2>/dev/null || echo '?') compose, bwrap $(bwrap --version | awk '{print $2}')"

@@ -17,7 +17,8 @@ import type { WorkflowService } from './workflows/service.js';
 import type { Worker, WorkerOptions } from './workflows/worker.js';
 import type { SlurmAccess } from './workflows/slurm/access.js';
 import type { EndingHooks } from './workflows/ending.js';
-import { join } from 'node:path';
+import type { ProgramService } from './programs/service.js';
+import { join, resolve } from 'node:path';
 
 /** What happens when a workflow ends, wherever the ending change was made: queued allocations go. */
 function workflowEnding(slurm: SlurmAccess | null): EndingHooks {
@@ -41,6 +42,8 @@ export interface EngineOptions {
   projectRoot?: string;
   /** The environment to read settings from (HOOKFLOW_SECRET_KEY, HOOKFLOW_SQLITE_SYNC); default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** PyExecutorHub's config.yaml (`--programs FILE`, HOOKFLOW_PROGRAMS); default HOOKFLOW_HOME/config.yaml. */
+  programsFile?: string;
 }
 
 /**
@@ -253,7 +256,35 @@ export class Engine {
     });
   }
 
+  /** Where PyExecutorHub's config.yaml is read from. */
+  get programsFile(): string {
+    const env = this.options.env ?? process.env;
+    return resolve(this.options.programsFile ?? env.HOOKFLOW_PROGRAMS ?? join(this.options.home, 'config.yaml'));
+  }
+
+  private programsLoading: Promise<ProgramService> | null = null;
+
+  /**
+   * Programs: the configuration (loaded, not yet watched), the runners and the execution hub. The
+   * hub runs nothing until `startPrograms()` (servers do; the CLI's `program run` while it waits).
+   */
+  programs(): Promise<ProgramService> {
+    this.programsLoading ??= (async () => {
+      const { openPrograms } = await import('./programs/open.js');
+      return openPrograms({
+        file: this.programsFile,
+        home: this.options.home,
+        store: this.store,
+        publish: (event) => this.dispatcher.publish(event),
+        actions: () => this.actions(),
+        onError: (error, where) => process.stderr.write(`hookflow programs (${where}): ${error instanceof Error ? error.message : String(error)}\n`),
+      });
+    })();
+    return this.programsLoading;
+  }
+
   async close(deadlineMs = 10_000): Promise<void> {
+    if (this.programsLoading) await (await this.programsLoading.catch(() => null))?.close(deadlineMs);
     await this.dispatcher.stop(deadlineMs);
     await this.runtimes.close();
     await this.store.close();

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
 import { resolvePaths } from '../config.js';
 import { AuthService } from '../auth/service.js';
 import { loadCredential, normaliseUrl } from '../client/credentials.js';
+import { localPrograms } from '../client/programs-local.js';
 import { ApiClient, remoteServices } from '../client/remote.js';
 import type { HookflowServices, WorkflowServices } from '../client/services.js';
 import { Engine, type EngineOptions } from '../engine.js';
@@ -25,6 +27,7 @@ export interface CliIo {
 export interface GlobalOptions {
   home?: string;
   store?: string;
+  programs?: string;
   json?: boolean;
   maxEventBytes?: number;
   url?: string;
@@ -52,7 +55,8 @@ export class CliSession {
   engineOptions(command: Command, extra: Partial<EngineOptions> = {}): EngineOptions {
     const globals = this.globals(command);
     const { home, storeUrl } = resolvePaths({ home: globals.home, store: globals.store }, this.io.env);
-    return { home, storeUrl, env: this.io.env, maxEventBytes: maxEventBytes(globals.maxEventBytes, this.io.env), ...extra };
+    const programsFile = globals.programs ? resolve(globals.programs) : undefined;
+    return { home, storeUrl, env: this.io.env, maxEventBytes: maxEventBytes(globals.maxEventBytes, this.io.env), ...(programsFile ? { programsFile } : {}), ...extra };
   }
 
   /** Opens the engine on the local store, runs `body`, and always closes the engine again. */
@@ -108,6 +112,7 @@ export class CliSession {
         secrets: engine.secrets,
         state: engine.state,
         workflows: lazyWorkflows(engine),
+        programs: localPrograms(() => engine.programs()),
         accounts: {
           addUser: async (...args) => (await lazyAccounts()).addUser(...args),
           listUsers: async () => (await lazyAccounts()).listUsers(),

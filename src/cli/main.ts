@@ -8,6 +8,7 @@ import { registerEventCommands } from './events.js';
 import { registerHookCommands } from './hooks.js';
 import { colorEnabled, Output } from './output.js';
 import { positiveInt, UsageError } from './parse.js';
+import { registerProgramCommands } from './programs.js';
 import { registerSecretCommands } from './secrets.js';
 import { registerServeCommands } from './serve.js';
 import { registerSourceCommands } from './sources.js';
@@ -33,6 +34,7 @@ export function buildProgram(session: CliSession): Command {
     .helpOption('-h, --help', 'show help for a command')
     .option('--home <dir>', 'hookflow home: hooks/, secret.key, the SQLite store (env HOOKFLOW_HOME, default ./.hookflow)')
     .option('--store <url>', 'store URL: sqlite:PATH or postgres://user:password@host/db (env HOOKFLOW_STORE)')
+    .option('--programs <file>', "PyExecutorHub's config.yaml of programs (env HOOKFLOW_PROGRAMS, default HOOKFLOW_HOME/config.yaml)")
     .option('--url <url>', 'talk to a hookflow server instead of the local store (env HOOKFLOW_URL; sign in with `hookflow login`)')
     .option('--token <token>', 'API or session token for --url (env HOOKFLOW_TOKEN; default: the one saved by `hookflow login`)')
     .option('--json', 'print JSON for scripts instead of tables')
@@ -55,6 +57,7 @@ export function buildProgram(session: CliSession): Command {
   registerWorkflowCommands(program, session);
   registerWorkerCommands(program, session);
   registerSlurmCommands(program, session);
+  registerProgramCommands(program, session);
   return program;
 }
 

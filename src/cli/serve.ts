@@ -22,6 +22,7 @@ interface ServeFlags {
   examples?: boolean;
   quiet?: boolean;
   worker: boolean;
+  programs: boolean;
   shutdownTimeout: number;
 }
 
@@ -39,6 +40,7 @@ export function registerServeCommands(program: Command, session: CliSession): vo
     .option('--examples', "also load this package's examples/hooks")
     .option('--quiet', 'do not print a line per processed event')
     .option('--no-worker', 'do not run workflow jobs in this process (`hookflow worker` processes run them)')
+    .option('--no-programs', 'do not run program executions in this process (another server on the store runs them)')
     .addOption(new Option('--shutdown-timeout <duration>', 'on a signal, wait this long for running hooks').argParser(duration).default(10_000, '10s'))
     .action(async (flags: ServeFlags, command: Command) => {
       const out = session.output(command);
@@ -89,6 +91,15 @@ export function registerServeCommands(program: Command, session: CliSession): vo
           const embedded = await engine.createWorker({ workflowId: null, maxParallelJobs: availableParallelism(), capacity: null, idleTimeoutMs: null, onError: (error, where) => out.error(`workflow worker (${where}): ${errorMessage(error)}`) });
           worker = { worker: embedded, run: embedded.run().catch((error: unknown) => out.error(`the workflow worker stopped: ${errorMessage(error)}`)) };
           say(`  worker       ${embedded.id} (up to ${availableParallelism()} workflow jobs at once)`);
+        }
+        if (flags.programs) {
+          const programs = await engine.programs();
+          await programs.start();
+          const config = programs.config();
+          const problems = programs.catalog.lastProblems();
+          say(`  programs     ${config.file} (${programs.programs().length} enabled, up to ${config.settings.max_concurrent_executions} at once${problems.length > 0 ? `, ${problems.length} problems` : ''})`);
+          for (const problem of problems) out.error(`${problem.where}: ${problem.message}${problem.hint ? ` (${problem.hint})` : ''}`);
+          for (const warning of config.warnings) out.warn(`${warning.where}: ${warning.message}${warning.hint ? ` (${warning.hint})` : ''}`);
         }
         const facts = { host: hostname(), pid: process.pid, version: packageVersion() };
         await engine.events.dispatch({ type: 'system.startup', data: facts, source: 'hookflow' });

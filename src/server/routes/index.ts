@@ -15,13 +15,14 @@ import { userRoutes } from './users.js';
 import { watcherRoutes } from './watchers.js';
 import { webhookRoutes } from './webhooks.js';
 import { workflowRoutes } from './workflows.js';
+import { programRoutes } from './programs.js';
 import { uiRoutes } from '../ui.js';
 
 /** A route file: registers the routes of one resource. */
 export type RouteFile = (app: HookflowApp, ctx: ServerContext) => void | Promise<void>;
 
 /** Every route file, one per resource; later capabilities add theirs here. */
-export const ROUTE_FILES: readonly RouteFile[] = [rootRoutes, authRoutes, eventRoutes, hookRoutes, secretRoutes, stateRoutes, userRoutes, tokenRoutes, streamRoutes, metricsRoutes, webhookRoutes, scheduleRoutes, watcherRoutes, actionRoutes, workflowRoutes, uiRoutes];
+export const ROUTE_FILES: readonly RouteFile[] = [rootRoutes, authRoutes, eventRoutes, hookRoutes, secretRoutes, stateRoutes, userRoutes, tokenRoutes, streamRoutes, metricsRoutes, webhookRoutes, scheduleRoutes, watcherRoutes, actionRoutes, workflowRoutes, programRoutes, uiRoutes];
 
 export async function registerRoutes(app: HookflowApp, ctx: ServerContext): Promise<void> {
   for (const register of ROUTE_FILES) await register(app, ctx);
