@@ -33,6 +33,8 @@ export interface ProgramServiceOptions {
   pollMs?: number;
   /** How often expired leases (dead processes) are looked for. */
   reapMs?: number;
+  /** How often the settings' retention is applied (default 10 min). */
+  retentionMs?: number;
   /** Called when an execution's containers must go because its process died (docker cleanup). */
   removeContainers?(execution: ExecutionRecord): Promise<void>;
   /** Runs programs' `schedule:` while the queue runs. */
@@ -216,6 +218,13 @@ export class ProgramService {
     });
   }
 
+  /** settings.retention_days / retention_count, when set: applied at start and every 10 minutes. */
+  async applyRetention(): Promise<number> {
+    const { retention_days: days, retention_count: count } = this.config().settings;
+    if (days === null && count === null) return 0;
+    return this.cleanup();
+  }
+
   /**
    * Follows an execution: what it printed so far, then its output as it comes (when it runs in
    * this process; from another process, its output when it ends), then its final record.
@@ -323,6 +332,8 @@ export class ProgramService {
     every(this.options.pollMs ?? 500, async () => this.wake(), 'queue');
     every(this.options.renewMs ?? 1_000, () => this.renew(), 'lease renewal');
     every(this.options.reapMs ?? 5_000, () => this.reap(), 'lost executions');
+    every(this.options.retentionMs ?? 600_000, () => this.applyRetention(), 'retention');
+    void this.applyRetention().catch((error: unknown) => this.options.onError?.(error, 'retention'));
     this.options.catalog.on('reloaded', () => this.wake());
     void this.reap().catch((error: unknown) => this.options.onError?.(error, 'lost executions'));
     this.wake();
