@@ -6,7 +6,7 @@ import { defineConfig } from 'vite';
 const api = process.env.HOOKFLOW_URL ?? 'http://127.0.0.1:8001';
 
 /** The API's path prefixes: everything else is the UI, served by Vite in development. */
-const API_PREFIXES = ['/auth', '/events', '/hooks', '/secrets', '/state', '/users', '/tokens', '/health', '/metrics', '/stream', '/schedules', '/webhooks', '/webhook-endpoints', '/watchers', '/actions', '/workflows', '/openapi.json', '/docs'];
+const API_PREFIXES = ['/auth', '/events', '/hooks', '/secrets', '/state', '/users', '/tokens', '/health', '/metrics', '/stream', '/schedules', '/webhooks', '/webhook-endpoints', '/watchers', '/actions', '/workflows', '/programs', '/execute', '/executions', '/containers', '/images', '/openapi.json', '/docs'];
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),

@@ -1,4 +1,5 @@
 import { availableParallelism, hostname } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { Engine } from '../engine.js';
@@ -22,7 +23,7 @@ interface ServeFlags {
   examples?: boolean;
   quiet?: boolean;
   worker: boolean;
-  programs: boolean;
+  executions: boolean;
   shutdownTimeout: number;
 }
 
@@ -37,16 +38,21 @@ export function registerServeCommands(program: Command, session: CliSession): vo
     .option('--concurrency <n>', 'events processed at once (default 100)', positiveInt)
     .option('--lease <duration>', 'claim lease: the events of a server that died come back after it (default 30s)', duration)
     .option('--poll <duration>', 'fallback poll for events from other processes (default 250ms SQLite, 2s PostgreSQL)', duration)
-    .option('--examples', "also load this package's examples/hooks")
+    .option('--examples', "also load this package's examples/hooks (and examples/programs when HOOKFLOW_HOME has no config.yaml)")
     .option('--quiet', 'do not print a line per processed event')
     .option('--no-worker', 'do not run workflow jobs in this process (`hookflow worker` processes run them)')
-    .option('--no-programs', 'do not run program executions in this process (another server on the store runs them)')
+    .option('--no-executions', 'do not run program executions in this process (another server on the store runs them); the programs API still answers')
     .addOption(new Option('--shutdown-timeout <duration>', 'on a signal, wait this long for running hooks').argParser(duration).default(10_000, '10s'))
     .action(async (flags: ServeFlags, command: Command) => {
       const out = session.output(command);
       // With --json, stdout carries one JSON line per processed event; everything else goes to stderr.
       const say = (text: string) => (out.json ? out.note(text) : out.line(text));
-      const engine = await Engine.open(session.engineOptions(command, { concurrency: flags.concurrency, leaseMs: flags.lease, pollMs: flags.poll }));
+      const engineOptions = session.engineOptions(command, { concurrency: flags.concurrency, leaseMs: flags.lease, pollMs: flags.poll });
+      // With --examples and no config.yaml of one's own, the example programs are served too.
+      if (flags.examples && !engineOptions.programsFile && !session.io.env.HOOKFLOW_PROGRAMS && !existsSync(join(engineOptions.home, 'config.yaml'))) {
+        engineOptions.programsFile = join(PACKAGE_ROOT, 'examples', 'programs', 'config.yaml');
+      }
+      const engine = await Engine.open(engineOptions);
       const { dispatcher } = engine;
       dispatcher.on('error', (error: unknown) => out.error(`dispatcher: ${errorMessage(error)}`));
       const signals = new SignalWaiter(session.io.shutdown);
@@ -92,7 +98,7 @@ export function registerServeCommands(program: Command, session: CliSession): vo
           worker = { worker: embedded, run: embedded.run().catch((error: unknown) => out.error(`the workflow worker stopped: ${errorMessage(error)}`)) };
           say(`  worker       ${embedded.id} (up to ${availableParallelism()} workflow jobs at once)`);
         }
-        if (flags.programs) {
+        if (flags.executions) {
           const programs = await engine.programs();
           await programs.start();
           const config = programs.config();

@@ -18,6 +18,7 @@ import {
   type ExecutionJson,
   type HookJson,
 } from '../records-json.js';
+import { remotePrograms } from './programs-remote.js';
 import type { HookflowServices, WorkflowServices } from './services.js';
 import type { JobRecord, JobStatus, WorkflowRecord, WorkflowStatus } from '../store/workflows.js';
 import type { LogChunk, SpecFormat, SubmitInput, WorkflowStatusView } from '../workflows/service.js';
@@ -67,7 +68,25 @@ export class ApiClient {
     return (await this.exchange(method, path, { ...options, headers: { accept: 'text/plain', ...options.headers } })).text;
   }
 
+  /**
+   * A streaming answer (Server-Sent Events): the response once its status says OK, its body left
+   * to the caller; an error status becomes the server's HookflowError as for call().
+   */
+  async stream(path: string, options: { query?: Query; signal?: AbortSignal } = {}): Promise<Response> {
+    const response = await this.send('GET', path, { query: options.query, headers: { accept: 'text/event-stream' }, signal: options.signal });
+    if (!response.ok) this.failure('GET', path, response, parseJson(await response.text()));
+    return response;
+  }
+
   private async exchange(method: string, path: string, options: { query?: Query; body?: unknown; headers?: Record<string, string> }): Promise<{ text: string; body: unknown }> {
+    const response = await this.send(method, path, options);
+    const text = await response.text();
+    const body = parseJson(text);
+    if (!response.ok) this.failure(method, path, response, body);
+    return { text, body };
+  }
+
+  private async send(method: string, path: string, options: { query?: Query; body?: unknown; headers?: Record<string, string>; signal?: AbortSignal }): Promise<Response> {
     const target = new URL(this.url + path);
     for (const [key, value] of Object.entries(options.query ?? {})) {
       // A list is a repeated parameter (`?param=a=1&param=b=2`).
@@ -77,28 +96,31 @@ export class ApiClient {
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
     try {
-      response = await fetch(target, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+      return await fetch(target, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), signal: options.signal });
     } catch (error) {
+      if (options.signal?.aborted) throw error;
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       throw new HookflowError('HF_ERR_REMOTE', `cannot reach hookflow at ${this.url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`, {
         hint: 'is `hookflow serve` running there? Check --url / HOOKFLOW_URL',
       });
     }
-    const text = await response.text();
-    let body: unknown = null;
-    try {
-      body = text.length > 0 ? JSON.parse(text) : null;
-    } catch {
-      // Not JSON: a proxy's error page, or not a hookflow server at all.
-    }
-    if (!response.ok) {
-      const error = (body as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | null)?.error;
-      if (error?.code?.startsWith('HF_ERR_') && error.message) throw new HookflowError(error.code as HookflowErrorCode, error.message, error.details ?? {});
-      throw new HookflowError('HF_ERR_REMOTE', `${method} ${path} answered ${response.status} ${response.statusText}`, { hint: `is ${this.url} a hookflow server?` });
-    }
-    return { text, body };
+  }
+
+  private failure(method: string, path: string, response: Response, body: unknown): never {
+    const error = (body as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | null)?.error;
+    if (error?.code?.startsWith('HF_ERR_') && error.message) throw new HookflowError(error.code as HookflowErrorCode, error.message, error.details ?? {});
+    throw new HookflowError('HF_ERR_REMOTE', `${method} ${path} answered ${response.status} ${response.statusText}`, { hint: `is ${this.url} a hookflow server?` });
+  }
+}
+
+/** The body as JSON, or null when it is not JSON (a proxy's error page, or not a hookflow server at all). */
+function parseJson(text: string): unknown {
+  if (text.length === 0) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
   }
 }
 
@@ -294,6 +316,7 @@ export function remoteServices(client: ApiClient): HookflowServices {
       },
     },
     workflows: remoteWorkflows(client),
+    programs: remotePrograms(client),
   };
 }
 

@@ -1,4 +1,5 @@
-import Docker from 'dockerode';
+import { createRequire } from 'node:module';
+import type Docker from 'dockerode';
 import { HookflowError } from '../errors.js';
 import type { RunnerAvailability } from './model.js';
 
@@ -20,13 +21,22 @@ const PING_TIMEOUT_MS = 3_000;
 
 const clients = new Map<string, Docker>();
 
+/**
+ * dockerode, loaded on the first Docker call: it costs ~0.3 s to load, which every `hookflow
+ * program …` command and every server start would otherwise pay, with or without Docker.
+ */
+function loadDockerode(): typeof Docker {
+  return createRequire(import.meta.url)('dockerode') as typeof Docker;
+}
+
 /** A client for the options' endpoint; the default endpoint's client is shared. */
 export function dockerClient(options: DockerConnectionOptions = {}): Docker {
   if (options.docker) return options.docker;
   const key = options.socketPath ?? '';
   let client = clients.get(key);
   if (!client) {
-    client = options.socketPath ? new Docker({ socketPath: options.socketPath }) : new Docker();
+    const DockerClient = loadDockerode();
+    client = options.socketPath ? new DockerClient({ socketPath: options.socketPath }) : new DockerClient();
     clients.set(key, client);
   }
   return client;

@@ -246,7 +246,8 @@ export function interpreterFor(language: ProgramLanguage, interpreters: Partial<
 export function parameterEnv(parameters: Record<string, unknown>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(parameters)) {
-    if (value === undefined) continue;
+    // A null parameter is an absent one (PyExecutorHub would have passed the string "None").
+    if (value === undefined || value === null) continue;
     const name = `PARAM_${key.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`;
     env[name] = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   }

@@ -99,6 +99,7 @@ export class ProgramService {
   private claiming: Promise<void> | null = null;
   private claimAgain = false;
   private timers: NodeJS.Timeout[] = [];
+  private renewTimer: NodeJS.Timeout | null = null;
   private dockerCheck: { at: number; available: Promise<boolean> } | null = null;
 
   constructor(private readonly options: ProgramServiceOptions) {
@@ -164,12 +165,17 @@ export class ProgramService {
     return execution;
   }
 
-  get(id: string): Promise<ExecutionRecord | null> {
-    return this.options.store.getExecution(id);
+  /** An execution; while it runs in this process, with the output it has printed so far. */
+  async get(id: string): Promise<ExecutionRecord | null> {
+    const execution = await this.options.store.getExecution(id);
+    const local = this.local.get(id);
+    if (!execution || !local || isFinished(execution.status)) return execution;
+    const soFar = local.output.snapshot();
+    return { ...execution, output: soFar.output, error_output: soFar.error_output };
   }
 
   async require(id: string): Promise<ExecutionRecord> {
-    const execution = await this.options.store.getExecution(id);
+    const execution = await this.get(id);
     if (!execution) throw new HookflowError('HF_ERR_NOT_FOUND', `no execution ${id}`, { where: 'execution_id' });
     return execution;
   }
@@ -330,7 +336,8 @@ export class ProgramService {
       this.timers.push(timer);
     };
     every(this.options.pollMs ?? 500, async () => this.wake(), 'queue');
-    every(this.options.renewMs ?? 1_000, () => this.renew(), 'lease renewal');
+    this.renewTimer = setInterval(() => void this.renew().catch((error: unknown) => this.options.onError?.(error, 'lease renewal')), this.options.renewMs ?? 1_000);
+    this.renewTimer.unref();
     every(this.options.reapMs ?? 5_000, () => this.reap(), 'lost executions');
     every(this.options.retentionMs ?? 600_000, () => this.applyRetention(), 'retention');
     void this.applyRetention().catch((error: unknown) => this.options.onError?.(error, 'retention'));
@@ -352,6 +359,9 @@ export class ProgramService {
       this.shutdown.abort();
       await Promise.all([...this.local.values()].map((run) => run.done));
     }
+    // Renewed until the last run ended: a lapsed lease would let another process fail it meanwhile.
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.renewTimer = null;
   }
 
   /** Stops everything start() started, and the runners. */

@@ -40,7 +40,9 @@ export interface ProgramJson extends JsonObject {
 }
 
 export function programJson(program: ProgramDefinition, config: ProgramsConfig): ProgramJson {
-  const image = program.compose_file ? null : (program.docker_image ?? config.settings.docker_image);
+  const runner = program.runner ?? config.settings.runner;
+  // The program's own image as configured; the settings' default only where it could be used.
+  const image = program.compose_file ? null : (program.docker_image ?? (runner === 'process' ? null : config.settings.docker_image));
   return {
     id: program.id,
     key: program.key,
@@ -53,7 +55,7 @@ export function programJson(program: ProgramDefinition, config: ProgramsConfig):
     docker_image: image,
     parameters: program.parameters,
     path_docker_compose_run: program.compose_file,
-    runner: program.runner ?? config.settings.runner,
+    runner,
     timeout_seconds: program.timeout_seconds,
     memory_limit: program.memory_limit_text,
     cpu_limit: program.cpu_limit,

@@ -92,6 +92,7 @@ describe('examples/programs', () => {
     assert.equal(failed.exit_code, 3);
     assert.match(failed.output, /\[ACT_AFTER\] Exit code: 3/);
     assert.match(failed.error_output, /asked to fail/);
+    assert.match(failed.output, /\[ACT_AFTER\] .*greeter_bot finished with exit code 3/);
     const actions = failed.details.actions as Array<{ name: string; success: boolean }>;
     assert.ok(actions.some((action) => action.name === 'log' && action.success));
   });

@@ -34,7 +34,7 @@ scripts:
     after:
       - action: log
         params:
-          message: "typed after action saw exit code {{ vars.exit_code }}"
+          message: "typed after action saw exit code {{ exit_code }}"
   off:
     path: programs/ok
     main_file: main.sh
@@ -132,6 +132,7 @@ describe('the programs execution hub (process runner)', () => {
     const execution = await run('py_script');
     assert.equal(execution.status, 'completed', execution.error_output);
     assert.match(execution.output, /py py_script \[\]/);
+    assert.match(execution.output, /\[ACT_AFTER\] .*typed after action saw exit code 0/);
     const actions = execution.details.actions as Array<{ phase: string; name: string; success: boolean }>;
     assert.deepEqual(
       actions.map((action) => [action.phase, action.name, action.success]),

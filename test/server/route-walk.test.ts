@@ -46,6 +46,19 @@ const VIEWER = new Set([
   'GET /workflows/{id}/graph',
   'GET /workers',
   'GET /slurm/allocations',
+  'GET /programs',
+  'GET /programs/config',
+  'GET /executions',
+  'GET /executions/info',
+  'GET /executions/stats',
+  'GET /executions/concurrent',
+  'GET /executions/{id}',
+  'GET /executions/{id}/logs',
+  'GET /executions/{id}/stream',
+  'GET /containers/active',
+  'GET /containers/logs/{image}',
+  'GET /images/available',
+  'GET /images/search/{name}',
 ]);
 
 interface OpenApiDocument {

@@ -10,6 +10,7 @@ import { HookPage } from './pages/hook.js';
 import { HooksPage } from './pages/hooks.js';
 import { LoginPage } from './pages/login.js';
 import { NotFoundPage } from './pages/not-found.js';
+import { ProgramsRoute } from './pages/programs-route.js';
 import { SchedulesPage } from './pages/schedules.js';
 import { SecretsPage } from './pages/secrets.js';
 import { UsersPage } from './pages/users.js';
@@ -32,6 +33,7 @@ const NAV: NavItem[] = [
   { segment: 'hooks', label: 'Hooks', role: 'viewer' },
   { segment: 'actions', label: 'Actions', role: 'viewer' },
   { segment: 'workflows', label: 'Workflows', role: 'viewer' },
+  { segment: 'programs', label: 'Programs', role: 'viewer' },
   { segment: 'schedules', label: 'Schedules', role: 'viewer' },
   { segment: 'webhooks', label: 'Webhooks', role: 'viewer' },
   { segment: 'watchers', label: 'Watchers', role: 'viewer' },
@@ -53,6 +55,8 @@ function page(route: Route, session: Session) {
       return <ActionsRoute type={second} role={session.role} />;
     case 'workflows':
       return <WorkflowsRoute id={second} route={route} role={session.role} />;
+    case 'programs':
+      return <ProgramsRoute route={route} role={session.role} />;
     case 'schedules':
       return <SchedulesPage role={session.role} />;
     case 'webhooks':

@@ -476,6 +476,7 @@ async function probeBwrap(configured: string | null | undefined, env: NodeJS.Pro
   return { bwrap: null, reason: `bwrap cannot make its sandbox here (${result.stderr.trim() || `exit ${result.code}`})` };
 }
 
+/** A wait that never keeps the process alive: the races it is used in end sooner when all goes well. */
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
