@@ -334,12 +334,15 @@ export class ExecutionRunner {
     mkdirSync(join(staging, 'node'), { recursive: true });
     // Where to install comes from the runner (PIP_TARGET, npm_config_prefix in its view of the folder).
     const steps: Array<{ interpreter: string[]; script: { root: ScriptRoot; path: string } | null }> = [];
+    const python = runner.kind === 'docker' ? 'python3' : (run.config.settings.interpreters.python ?? 'python3');
     if (files.requirements) {
-      steps.push({ interpreter: ['python3', '-m', 'pip', 'install', '--no-input', '--disable-pip-version-check', '-r'], script: { root: 'actions', path: files.requirements.name } });
+      steps.push({ interpreter: [python, '-m', 'pip', 'install', '--no-input', '--disable-pip-version-check', '-r'], script: { root: 'actions', path: files.requirements.name } });
     }
     if (files.packageJson) {
       copyFileSync(join(files.directory, files.packageJson.name), join(staging, 'node', 'package.json'));
-      steps.push({ interpreter: ['npm', 'install', '--no-audit', '--no-fund', '--omit=dev'], script: null });
+      // npm installs into its working folder unless --prefix is on its command line; the runner's
+      // npm_config_prefix (its view of <deps>/node) is put there by a shell.
+      steps.push({ interpreter: ['sh', '-c', 'exec npm install --no-audit --no-fund --omit=dev --prefix "$npm_config_prefix"'], script: null });
     }
     output.note('stdout', '📦 Installing the actions\' dependencies...\n');
     const deadline = Date.now() + 10 * 60_000;
