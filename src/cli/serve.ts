@@ -106,6 +106,12 @@ export function registerServeCommands(program: Command, session: CliSession): vo
           say(`  programs     ${config.file} (${programs.programs().length} enabled, up to ${config.settings.max_concurrent_executions} at once${problems.length > 0 ? `, ${problems.length} problems` : ''})`);
           for (const problem of problems) out.error(`${problem.where}: ${problem.message}${problem.hint ? ` (${problem.hint})` : ''}`);
           for (const warning of config.warnings) out.warn(`${warning.where}: ${warning.message}${warning.hint ? ` (${warning.hint})` : ''}`);
+          // An edit of config.yaml while serving: said at once; a refused one keeps the last good configuration.
+          programs.catalog.on('reloaded', (reloaded) => say(`  programs     ${reloaded.file} reloaded (${programs.programs().length} enabled)`));
+          programs.catalog.on('invalid', (refused) => {
+            out.error(`${config.file}: the edit was refused, the last good configuration stays in force:`);
+            for (const problem of refused) out.error(`  ${problem.where}: ${problem.message}${problem.hint ? ` (${problem.hint})` : ''}`);
+          });
         }
         const facts = { host: hostname(), pid: process.pid, version: packageVersion() };
         await engine.events.dispatch({ type: 'system.startup', data: facts, source: 'hookflow' });
