@@ -9,6 +9,7 @@
  *     directly (the ratio: aim ≤ 1.3);
  *   - docker runner, against `docker run --rm IMAGE python3 script.py` of the same image (aim
  *     ≤ 1.15), when a Docker engine and the image answer;
+ * the cases of a comparison taking turns run by run, so a drifting machine weighs on each alike;
  * and executions per second with 5 at once (process runner, sandboxed), settings'
  * max_concurrent_executions 5.
  *
@@ -155,11 +156,19 @@ async function finalStatus(api: Api, id: string): Promise<{ status: string; erro
   return last;
 }
 
-async function series(runs: number, once: () => Promise<number>): Promise<LatencySummary> {
-  for (let i = 0; i < 3; i++) await once();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) times.push(await once());
-  return summarize(times);
+/**
+ * Runs the cases in turn, one run of each per round (after 3 warm-up rounds), so a drift of the
+ * machine (Docker's vfs storage, other load) weighs on every case alike.
+ */
+async function interleaved(runs: number, cases: Array<() => Promise<number>>): Promise<LatencySummary[]> {
+  const times = cases.map((): number[] => []);
+  for (let round = 0; round < runs + 3; round++) {
+    for (const [index, once] of cases.entries()) {
+      const took = await once();
+      if (round >= 3) times[index]!.push(took);
+    }
+  }
+  return times.map((values) => summarize(values));
 }
 
 async function dockerAnswers(image: string): Promise<string | null> {
@@ -211,9 +220,11 @@ async function main(): Promise<void> {
     try {
       if (options.only.has('process')) {
         log(`process runner: ${options.runs} runs each of ${options.python} main.py`);
-        const direct = await series(options.runs, () => timeCommand([options.python, 'main.py'], programDir));
-        const unsandboxed = await series(options.runs, () => timeExecution(api, 'unsandboxed'));
-        const sandboxed = await series(options.runs, () => timeExecution(api, 'sandboxed'));
+        const [direct, unsandboxed, sandboxed] = (await interleaved(options.runs, [
+          () => timeCommand([options.python, 'main.py'], programDir),
+          () => timeExecution(api, 'unsandboxed'),
+          () => timeExecution(api, 'sandboxed'),
+        ])) as [LatencySummary, LatencySummary, LatencySummary];
         report.process = {
           direct,
           unsandboxed,
@@ -227,10 +238,10 @@ async function main(): Promise<void> {
         if (missing) report.docker = { skipped: missing };
         else {
           log(`docker runner: ${options.runs} runs each of docker run --rm ${options.image} python3 main.py`);
-          const direct = await series(options.runs, () =>
-            timeCommand(['docker', 'run', '--rm', '-v', `${programDir}:/workspace:ro`, '-w', '/workspace', options.image, 'python3', 'main.py'], programDir),
-          );
-          const hookflow = await series(options.runs, () => timeExecution(api, 'in_docker'));
+          const [direct, hookflow] = (await interleaved(options.runs, [
+            () => timeCommand(['docker', 'run', '--rm', '-v', `${programDir}:/workspace:ro`, '-w', '/workspace', options.image, 'python3', 'main.py'], programDir),
+            () => timeExecution(api, 'in_docker'),
+          ])) as [LatencySummary, LatencySummary];
           report.docker = { direct, hookflow, ratio: Math.round((hookflow.p50_ms / direct.p50_ms) * 100) / 100 };
         }
       }

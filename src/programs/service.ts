@@ -160,8 +160,10 @@ export class ProgramService {
       image: runner === 'docker' ? (program.docker_image ?? config.settings.docker_image) : null,
       created_at: Date.now(),
     });
-    await this.publish(execution);
+    // The execution is durable; its event need not hold the queue up.
+    const queued = this.publish(execution);
     this.wake();
+    await queued;
     return execution;
   }
 
@@ -423,7 +425,8 @@ export class ProgramService {
     this.local.set(execution.id, run);
     run.done = (async () => {
       const startedAt = execution.started_at ?? Date.now();
-      await this.publish(execution);
+      // execution.started is published while the program starts; the end's event waits for it.
+      const started = this.publish(execution);
       this.notify(execution);
       let result;
       if (!program) {
@@ -435,6 +438,7 @@ export class ProgramService {
           result = { status: 'failed' as const, exit_code: null, error: `hookflow could not run it: ${errorMessage(error)}`, details: {} };
         }
       }
+      await started;
       const kept = output.result();
       const ended = await this.options.store.finishExecution(execution.id, this.owner, {
         status: result.status,
