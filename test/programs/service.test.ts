@@ -228,6 +228,17 @@ describe('the programs execution hub (process runner)', () => {
     assert.equal((await run('ok_script')).status, 'completed', 'the slot is free again');
   });
 
+  it('cleans up finished executions by count, keeping queued and running ones', async () => {
+    const before = await programs.list({ program_id: 'failing', limit: 100 });
+    assert.ok(before.total >= 2, 'earlier tests ran failing twice');
+    const deleted = await programs.cleanup({ endedBefore: null, keepLast: 1, program_id: 'failing' });
+    assert.equal(deleted, before.total - 1);
+    const after = await programs.list({ program_id: 'failing', limit: 100 });
+    assert.equal(after.total, 1);
+    assert.equal(after.executions[0]!.id, before.executions[0]!.id, 'the newest stays');
+    assert.equal(await programs.applyRetention(), 0, 'no retention configured: nothing goes');
+  });
+
   it('picks up an edit of config.yaml, and keeps the last good configuration after a bad one', async () => {
     writeFileSync(join(home, 'config.yaml'), `${CONFIG.replace('scripts:\n', 'scripts:\n  added:\n    path: programs/ok\n    main_file: main.sh\n')}`);
     for (let i = 0; i < 100 && !programs.programs().some((program) => program.id === 'added'); i++) await new Promise((resolve) => setTimeout(resolve, 50));
