@@ -1,11 +1,10 @@
 import { userInfo } from 'node:os';
-import type { JsonObject } from '../events/model.js';
 import { isFinished } from '../programs/execution-states.js';
 import type { ProgramService } from '../programs/service.js';
-import { executionJson, executionLogsJson, programJson, statsJson } from '../programs/views.js';
+import { executionJson, executionLogsJson, programJson, programsConfigJson, statsJson } from '../programs/views.js';
 import type { ExecutionRecord } from '../store/programs.js';
 import { DeliveredOutput, pause } from './programs-follow.js';
-import type { FollowOptions, ProgramExecutionJson, ProgramExecutionLogsJson, ProgramServices, ProgramStatsJson, ProgramStreamMessage } from './services.js';
+import type { FollowOptions, ProgramExecutionJson, ProgramExecutionLogsJson, ProgramServices, ProgramsConfigJson, ProgramStatsJson, ProgramStreamMessage } from './services.js';
 
 /**
  * Programs on the local store: the engine's ProgramService, its records shown through the views
@@ -43,15 +42,7 @@ export function localPrograms(open: () => Promise<ProgramService>, requestedBy: 
     },
     async config() {
       const service = await open();
-      const config = service.config();
-      return {
-        file: config.file,
-        programs: config.programs.length,
-        enabled: service.programs().length,
-        settings: config.settings as unknown as JsonObject,
-        warnings: config.warnings,
-        problems: service.catalog.lastProblems(),
-      };
+      return programsConfigJson(service.config(), service.programs().length, service.catalog.lastProblems()) as unknown as ProgramsConfigJson;
     },
     async run(request) {
       const service = await open();

@@ -1,6 +1,6 @@
 import type { JsonObject } from '../events/model.js';
 import type { ExecutionCounts, ExecutionRecord, ExecutionStatus } from '../store/programs.js';
-import type { ProgramDefinition, ProgramsConfig } from './model.js';
+import type { ConfigProblem, ProgramDefinition, ProgramsConfig } from './model.js';
 
 /**
  * The JSON shapes of programs and executions, PyExecutorHub's fields first (its clients read
@@ -104,6 +104,11 @@ export function executionJson(execution: ExecutionRecord, extra: { queue_positio
   };
 }
 
+/** When it started and ended, and how long it took (so far, while it runs). */
+function timing(execution: ExecutionRecord): JsonObject {
+  return { start_time: iso(execution.started_at), end_time: iso(execution.ended_at), duration_seconds: seconds(execution.started_at, execution.ended_at) };
+}
+
 function lineCount(text: string): number {
   if (!text) return 0;
   return text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
@@ -116,9 +121,7 @@ export function executionLogsJson(execution: ExecutionRecord): JsonObject {
     execution_id: execution.id,
     program_id: execution.program_id,
     status: execution.status,
-    start_time: iso(execution.started_at),
-    end_time: iso(execution.ended_at),
-    duration_seconds: seconds(execution.started_at, execution.ended_at),
+    ...timing(execution),
     output: execution.output,
     error,
     output_lines: lineCount(execution.output),
@@ -151,14 +154,7 @@ export function statsJson(counts: ExecutionCounts, recent: ExecutionRecord[], co
   return {
     total: counts.total,
     by_status: byStatus(counts),
-    recent_executions: recent.map((execution) => ({
-      execution_id: execution.id,
-      program_id: execution.program_id,
-      status: execution.status,
-      start_time: iso(execution.started_at),
-      end_time: iso(execution.ended_at),
-      duration_seconds: seconds(execution.started_at, execution.ended_at),
-    })),
+    recent_executions: recent.map((execution) => ({ execution_id: execution.id, program_id: execution.program_id, status: execution.status, ...timing(execution) })),
     max_executions: config.settings.retention_count,
     concurrent_executions: totals.running,
     max_concurrent_executions: config.settings.max_concurrent_executions,
@@ -179,6 +175,18 @@ export function concurrentJson(running: ExecutionRecord[], queued: number, confi
       duration_seconds: seconds(execution.started_at, null),
     })),
     queued_count: queued,
+  };
+}
+
+/** GET /programs/config: the file, its programs, and the problems of its last edit. */
+export function programsConfigJson(config: ProgramsConfig, enabled: number, problems: readonly ConfigProblem[]): JsonObject {
+  return {
+    file: config.file,
+    programs: config.programs.length,
+    enabled,
+    settings: config.settings as unknown as JsonObject,
+    warnings: config.warnings as unknown as JsonObject[],
+    problems: problems as unknown as JsonObject[],
   };
 }
 

@@ -11,6 +11,7 @@ import {
   executionLogsJson,
   infoJson,
   programJson,
+  programsConfigJson,
   statsJson,
 } from '../../programs/views.js';
 import { EXECUTION_STATUSES, type ExecutionStatus } from '../../store/programs.js';
@@ -184,15 +185,7 @@ export function programRoutes(app: HookflowApp, ctx: ServerContext): void {
     },
     async () => {
       const service = await programs();
-      const config = service.config();
-      return {
-        file: config.file,
-        programs: config.programs.length,
-        enabled: service.programs().length,
-        settings: config.settings as unknown as JsonObject,
-        warnings: config.warnings as unknown as JsonObject[],
-        problems: service.catalog.lastProblems() as unknown as JsonObject[],
-      };
+      return programsConfigJson(service.config(), service.programs().length, service.catalog.lastProblems());
     },
   );
 

@@ -2,9 +2,9 @@
  * Pieces shared by the Programs pages: the status badge, a running duration, and keeping a page
  * current from the live stream's `execution.*` events (or by asking again while the stream is down).
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { formatSeconds } from '../lib/programs.js';
-import { useLive, useLiveState } from '../live.js';
+import { useEventRefresh } from '../live-refresh.js';
 
 export function ExecutionBadge({ status }: { status: string }) {
   return <span class={`badge exec-badge exec-${status}`}>{status}</span>;
@@ -26,7 +26,6 @@ export function RunTime({ start, end, seconds }: { start: string | null; end: st
   return <span title="still running">{formatSeconds(soFar === null ? null : Math.floor(soFar))}…</span>;
 }
 
-export const POLL_MS = 2000;
 
 /**
  * Calls `refresh` after `execution.*` events of the live stream (a burst is one call, at most one
@@ -34,50 +33,5 @@ export const POLL_MS = 2000;
  * view), every POLL_MS instead.
  */
 export function useExecutionRefresh(refresh: () => Promise<unknown>, active: boolean, gapMs = 300): void {
-  const latest = useRef(refresh);
-  latest.current = refresh;
-  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
-  const running = useRef(false);
-  const again = useRef(false);
-
-  const run = async () => {
-    timer.current = null;
-    if (running.current) {
-      again.current = true;
-      return;
-    }
-    running.current = true;
-    try {
-      await latest.current();
-    } finally {
-      running.current = false;
-      if (again.current) {
-        again.current = false;
-        schedule();
-      }
-    }
-  };
-  const schedule = () => {
-    if (timer.current === null) timer.current = setTimeout(() => void run(), gapMs);
-  };
-  useEffect(
-    () => () => {
-      if (timer.current !== null) clearTimeout(timer.current);
-      timer.current = null;
-    },
-    [],
-  );
-
-  useLive((message) => {
-    if (message.kind === 'event.published' && message.event.type.startsWith('execution.')) schedule();
-  });
-
-  const state = useLiveState();
-  useEffect(() => {
-    // Events published while the stream was connecting are not replayed: look once when it opens.
-    if (state === 'live') return schedule();
-    if (!active) return;
-    const poll = setInterval(schedule, POLL_MS);
-    return () => clearInterval(poll);
-  }, [state, active]);
+  useEventRefresh((event) => event.type.startsWith('execution.'), refresh, { active, gapMs });
 }
