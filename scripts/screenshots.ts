@@ -4,7 +4,8 @@
  * Needs Chromium (`apt-get install -y chromium`); builds the UI first when it is stale.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, statSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
@@ -214,6 +215,28 @@ async function seedWorkflows(server: TestServer): Promise<{ running: string; fai
   throw new Error('the sample workflow did not reach its running state');
 }
 
+/**
+ * The Programs pages' sample: the UI test's programs (the process runner: no Docker needed) run a
+ * few times, one failed and one canceled; the ticker keeps running until its `gate` file exists.
+ */
+async function seedPrograms(server: TestServer): Promise<{ failed: string }> {
+  const programs = await server.engine.programs();
+  await programs.start();
+  const run = async (id: string, parameters: Record<string, string> = {}) => {
+    const answer = await server.request('/executions', { method: 'POST', json: { program_id: id, parameters } });
+    if (answer.status !== 200) throw new Error(`running sample program ${id}: ${answer.status} ${await answer.text()}`);
+    return ((await answer.json()) as { execution_id: string }).execution_id;
+  };
+  for (const id of ['reporter', 'failing', 'reporter']) await programs.waitFor(await run(id), 10_000);
+  const sleeper = await run('sleeper');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await server.request(`/executions/${sleeper}/cancel`, { method: 'POST' });
+  const failed = await run('failing');
+  await programs.waitFor(failed, 10_000);
+  await run('ticker', { name: 'docs' });
+  return { failed };
+}
+
 async function shoot(page: Page, name: string, hash: string, ready: (page: Page) => Promise<unknown> = async () => undefined): Promise<void> {
   await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
   await page.waitForFunction(`location.hash === ${JSON.stringify(hash)} && document.querySelector('#page-title') !== null`);
@@ -231,7 +254,9 @@ async function main(): Promise<void> {
   if (missing) throw new Error(`screenshots need Chromium: ${missing}`);
   ensureUiBuilt();
   mkdirSync(OUT, { recursive: true });
-  const server = await startTestServer();
+  const programsFolder = mkdtempSync(join(tmpdir(), 'hookflow-screenshots-programs-'));
+  cpSync(join(ROOT, 'test', 'fixtures', 'programs', 'ui'), programsFolder, { recursive: true });
+  const server = await startTestServer({}, { HOOKFLOW_PROGRAMS: join(programsFolder, 'config.yaml') });
   const browser = await launchChromium();
   const worker = await server.engine.createWorker({ workflowId: null, maxParallelJobs: 4, capacity: null, idleTimeoutMs: null });
   const working = worker.run();
@@ -275,6 +300,13 @@ async function main(): Promise<void> {
       await target.locator('svg.dag').waitFor();
       await target.locator('section.wf-job .facts').waitFor();
     });
+    const programs = await seedPrograms(server);
+    await shoot(page, 'programs', '#/programs', (target) => target.locator('tr[data-execution]').first().waitFor());
+    await shoot(page, 'program-stats', '#/programs', async (target) => {
+      await target.locator('figure[data-chart="program"] g[data-bar]').first().waitFor();
+      await target.evaluate(`document.querySelector('.program-charts').scrollIntoView({ block: 'end' })`);
+    });
+    await shoot(page, 'program-execution', `#/programs/executions/${programs.failed}`, (target) => target.getByLabel('stderr', { exact: true }).waitFor());
     await shoot(page, 'schedules', '#/schedules');
     await shoot(page, 'webhooks', '#/webhooks');
     await shoot(page, 'secrets', '#/secrets');
@@ -298,7 +330,9 @@ async function main(): Promise<void> {
     await worker.stop(2000);
     await working;
     await browser.close();
+    writeFileSync(join(programsFolder, 'scripts', 'ticker', 'gate'), '');
     await server.stop();
+    rmSync(programsFolder, { recursive: true, force: true });
   }
 }
 
