@@ -229,6 +229,8 @@ describe('WaitRouter', () => {
       await answer('wf-live', { content: { status: 'COMPLETED', endpoint: 'live' } });
       const done = await new WaitService(store).waitFor(waitId, { signal: AbortSignal.timeout(3_000), pollMs: 20 });
       assert.equal(done.status, 'completed');
+      // The router tells its listeners after the commit that waitFor may have seen first.
+      for (let i = 0; i < 100 && changes.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
       assert.deepEqual(changes, ['finished:completed']);
     } finally {
       await router.stop();
