@@ -18,7 +18,7 @@ import type { Worker, WorkerOptions } from './workflows/worker.js';
 import type { SlurmAccess } from './workflows/slurm/access.js';
 import type { EndingHooks } from './workflows/ending.js';
 import type { ProgramService } from './programs/service.js';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 
 /** What happens when a workflow ends, wherever the ending change was made: queued allocations go. */
 function workflowEnding(slurm: SlurmAccess | null): EndingHooks {
@@ -271,12 +271,14 @@ export class Engine {
   programs(): Promise<ProgramService> {
     this.programsLoading ??= (async () => {
       const { openPrograms } = await import('./programs/open.js');
+      const env = this.options.env ?? process.env;
       return openPrograms({
         file: this.programsFile,
         home: this.options.home,
         store: this.store,
         publish: (event) => this.dispatcher.publish(event),
         actions: () => this.actions(),
+        roots: (env.HOOKFLOW_PROGRAM_ROOTS ?? '').split(delimiter).filter((root) => root.trim() !== ''),
         onError: (error, where) => process.stderr.write(`hookflow programs (${where}): ${error instanceof Error ? error.message : String(error)}\n`),
       });
     })();

@@ -34,6 +34,11 @@ import {
 export interface ParseProgramsOptions {
   /** Whether a path exists (default: the file system's answer). Missing program folders and files are warnings. */
   exists?: (path: string) => boolean;
+  /**
+   * Allowed roots given outside the file (HOOKFLOW_PROGRAM_ROOTS), absolute: PyExecutorHub's
+   * external scripts (`path: /docker/scripts/x`) then load from a config.yaml left unchanged.
+   */
+  extraRoots?: readonly string[];
 }
 
 export interface ProgramsConfigResult {
@@ -396,7 +401,7 @@ function confined(report: Report, path: readonly Segment[], absolute: string, ro
   report.error(
     path,
     `${what} "${written}" resolves${throughLink} to ${real}, outside the allowed roots (${roots.real.join(', ')})`,
-    `keep it under ${roots.real[0]}, or add its parent directory to settings.allowed_roots`,
+    `keep it under ${roots.real[0]}, or add its parent directory to settings.allowed_roots (or to HOOKFLOW_PROGRAM_ROOTS, leaving config.yaml as it is)`,
   );
   return null;
 }
@@ -950,6 +955,11 @@ function parse(text: string, file: string, options: ParseProgramsOptions): Progr
     report.warn([key], `unknown section "${key}": it is ignored`, `${suggestion(key, TOP_LEVEL_FIELDS)} (keys starting with x- hold shared values without a warning)`, true);
   }
   const { settings, roots } = parseSettings(report, own(value, 'settings'), directory, exists);
+  for (const root of options.extraRoots ?? []) {
+    const real = realPathOf(resolve(root));
+    if (!roots.real.includes(real)) roots.real.push(real);
+  }
+  settings.allowed_roots = [...roots.real];
   const context: ProgramContext = { report, identities: [], settings, roots, directory, exists };
   const programs: ProgramDefinition[] = [];
   for (const section of ['scripts', 'bots'] as const) {

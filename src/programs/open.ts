@@ -21,11 +21,13 @@ export interface OpenProgramsOptions {
   store: Store;
   publish(event: NewEvent): Promise<unknown>;
   actions(): Promise<ActionService>;
+  /** Folders programs may be in besides config.yaml's (HOOKFLOW_PROGRAM_ROOTS). */
+  roots?: readonly string[];
   onError?(error: unknown, where: string): void;
 }
 
 export async function openPrograms(options: OpenProgramsOptions): Promise<ProgramService> {
-  const catalog = new ProgramCatalog(options.file);
+  const catalog = new ProgramCatalog(options.file, { parse: { extraRoots: options.roots ?? [] } });
   await catalog.load();
   const processRunner = new ProcessRunner({ home: options.home });
   const docker = new DockerRunner({});

@@ -130,6 +130,15 @@ describe("PyExecutorHub's example config.yaml", () => {
     assert.equal(error.where, `${file}:37:11`);
     assert.match(error.message, /"\/docker\/scripts\/external_script" resolves to \/docker\/scripts\/external_script, outside the allowed roots/);
     assert.match(error.hint ?? '', /settings\.allowed_roots/);
+    assert.match(error.hint ?? '', /HOOKFLOW_PROGRAM_ROOTS/);
+  });
+
+  it('loads unchanged when the external directory is a root given outside it (HOOKFLOW_PROGRAM_ROOTS)', () => {
+    const result = parseProgramsConfig(SEED_CONFIG, file, { extraRoots: ['/docker/scripts'] });
+    assert.deepEqual(result.errors.map(formatConfigProblem), []);
+    const external = result.config!.programs.find((candidate) => candidate.key === 'external_script')!;
+    assert.equal(external.directory, '/docker/scripts/external_script');
+    assert.ok(result.config!.settings.allowed_roots.includes('/docker/scripts'));
   });
 
   it('parses with the right values once its external directory is an allowed root', () => {
