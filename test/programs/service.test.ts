@@ -6,12 +6,34 @@ import { after, before, describe, it } from 'node:test';
 import { Engine } from '../../src/engine.js';
 import type { ProgramService } from '../../src/programs/service.js';
 import type { ExecutionRecord } from '../../src/store/programs.js';
+import { createTestDatabase, postgresProblem } from '../support/postgres.js';
+import { requireService } from '../support/services.js';
 
 /**
  * The execution hub end to end on the process runner: before/after actions around every
  * execution (after failures and timeouts too), typed actions, the queue under the concurrency
- * limit, cancels, lost executions, schedules and a configuration edited while it runs.
+ * limit, cancels, lost executions, schedules and a configuration edited while it runs; on SQLite
+ * and on PostgreSQL.
  */
+
+interface Backend {
+  name: string;
+  /** A store URL for a fresh store, and how to remove it. */
+  open(home: string): Promise<{ url: string; drop(): Promise<void> }>;
+  skip: { skip: string | false };
+}
+
+const BACKENDS: Backend[] = [
+  { name: 'SQLite', open: async (home) => ({ url: `sqlite:${join(home, 'hookflow.db')}`, drop: async () => {} }), skip: { skip: false } },
+  {
+    name: 'PostgreSQL',
+    open: async () => {
+      const database = await createTestDatabase();
+      return { url: database.url, drop: () => database.drop() };
+    },
+    skip: requireService('PostgreSQL', await postgresProblem()),
+  },
+];
 
 const CONFIG = `
 scripts:
@@ -73,22 +95,25 @@ function writeTree(root: string): void {
   }
 }
 
-describe('the programs execution hub (process runner)', () => {
+for (const backend of BACKENDS) describe(`the programs execution hub (process runner, ${backend.name})`, backend.skip, () => {
   let home: string;
   let engine: Engine;
   let programs: ProgramService;
+  let store: { url: string; drop(): Promise<void> };
 
   before(async () => {
     home = mkdtempSync(join(tmpdir(), 'hookflow-programs-service-'));
     writeTree(home);
-    engine = await Engine.open({ home, storeUrl: `sqlite:${join(home, 'hookflow.db')}`, env: { HOOKFLOW_SECRET_KEY: 'test-secret-key' }, pollMs: 50 });
+    store = await backend.open(home);
+    engine = await Engine.open({ home, storeUrl: store.url, env: { HOOKFLOW_SECRET_KEY: 'test-secret-key' }, pollMs: 50 });
     await engine.dispatcher.start();
     programs = await engine.programs();
     await programs.start({ schedules: false });
   });
 
   after(async () => {
-    await engine.close();
+    await engine?.close();
+    await store?.drop();
     rmSync(home, { recursive: true, force: true });
   });
 
@@ -252,11 +277,12 @@ describe('the programs execution hub (process runner)', () => {
   });
 });
 
-describe('program schedules', () => {
+for (const backend of BACKENDS) describe(`program schedules (${backend.name})`, backend.skip, () => {
   it('run a scheduled program on its cron, once per tick even with two servers on one store', async () => {
     const home = mkdtempSync(join(tmpdir(), 'hookflow-programs-schedule-'));
     writeTree(home);
-    const open = () => Engine.open({ home, storeUrl: `sqlite:${join(home, 'hookflow.db')}`, env: { HOOKFLOW_SECRET_KEY: 'test-secret-key' }, pollMs: 50 });
+    const store = await backend.open(home);
+    const open = () => Engine.open({ home, storeUrl: store.url, env: { HOOKFLOW_SECRET_KEY: 'test-secret-key' }, pollMs: 50 });
     const engines = [await open(), await open()];
     try {
       const services = await Promise.all(engines.map((engine) => engine.programs()));
@@ -271,6 +297,7 @@ describe('program schedules', () => {
       assert.ok(executions.every((execution) => execution.trigger === 'schedule' && execution.parameters.who === 'schedule'));
     } finally {
       for (const engine of engines) await engine.close();
+      await store.drop();
       rmSync(home, { recursive: true, force: true });
     }
   });
