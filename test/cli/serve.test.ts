@@ -15,7 +15,7 @@ describe('hookflow serve', () => {
     const shutdown = new AbortController();
     let stdout = '';
     const waitFor = async (pattern: RegExp) => {
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + 15_000; // a loaded CI machine starts serve slowly; passing runs do not wait for it
       while (!pattern.test(stdout)) {
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern} in:\n${stdout}`);
         await new Promise((resolve) => setTimeout(resolve, 10));
