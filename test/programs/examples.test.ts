@@ -12,8 +12,8 @@ import { requireService } from '../support/services.js';
 
 /**
  * examples/programs runs as shipped: every program of its config.yaml, with its before/after
- * actions. The process runner stands in for Docker where the example would pull an image (no
- * registry here); the compose program runs against the real engine with the local test image.
+ * actions, as local processes; the compose program runs against the real engine with the local
+ * test image in place of python:3.11-slim (no registry here).
  */
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/programs/', import.meta.url));
@@ -29,9 +29,7 @@ describe('examples/programs', () => {
     home = mkdtempSync(join(tmpdir(), 'hookflow-examples-programs-'));
     const folder = join(home, 'programs');
     cpSync(EXAMPLES, folder, { recursive: true });
-    const config = readFileSync(join(folder, 'config.yaml'), 'utf8');
-    assert.match(config, /# runner: process/);
-    writeFileSync(join(folder, 'config.yaml'), config.replace('# runner: process', 'runner: process'));
+    assert.match(readFileSync(join(folder, 'config.yaml'), 'utf8'), /^ {2}runner: process/m, 'the examples run anywhere as processes');
     const compose = join(folder, 'scripts', 'compose_job', 'docker-compose.yml');
     writeFileSync(compose, readFileSync(compose, 'utf8').replace('python:3.11-slim', 'hookflow-test-python:latest'));
     engine = await Engine.open({
