@@ -23,6 +23,7 @@ import { Engine } from '../src/engine.js';
 import { newId } from '../src/events/ids.js';
 import type { JsonObject } from '../src/events/model.js';
 import { SqliteStore } from '../src/store/sqlite/index.js';
+import { readOptions, wholeNumber } from './lib/cli.js';
 
 interface Options {
   runs: number;
@@ -46,12 +47,7 @@ function parseOptions(argv: string[]): Options | null {
     strict: true,
   });
   if (values.help) return null;
-  const count = (name: string, raw: string | undefined, fallback: number) => {
-    if (raw === undefined) return fallback;
-    const value = Number(raw.replace(/_/g, ''));
-    if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number of at least 1, got "${raw}"`);
-    return value;
-  };
+  const count = (name: string, raw: string | undefined, fallback: number) => wholeNumber(name, raw, fallback);
   return { runs: count('runs', values.runs, 20_000), events: count('events', values.events, 5_000), inFlight: count('in-flight', values['in-flight'], 64), json: values.json === true };
 }
 
@@ -185,18 +181,8 @@ async function benchActionHook(options: Options): Promise<Figures & { executionM
 }
 
 async function main(): Promise<void> {
-  let options: Options | null;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
-    process.exitCode = 2;
-    return;
-  }
-  if (!options) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const options = readOptions(parseOptions, USAGE);
+  if (!options) return;
   const setOutput = await benchSetOutput(options);
   const hook = await benchActionHook(options);
   const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version };

@@ -28,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { Engine } from '../src/engine.js';
 import { serverOptionsFromEnv, startServer } from '../src/server/serve.js';
 import { summarize, type LatencySummary } from './lib/stats.js';
+import { readOptions, wholeNumber } from './lib/cli.js';
 
 interface Options {
   runs: number;
@@ -66,12 +67,7 @@ function parseOptions(argv: string[]): Options | null {
     strict: true,
   });
   if (values.help) return null;
-  const count = (name: string, raw: string | undefined, fallback: number) => {
-    if (raw === undefined) return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number of at least 1, not ${raw}`);
-    return value;
-  };
+  const count = (name: string, raw: string | undefined, fallback: number) => wholeNumber(name, raw, fallback);
   return {
     runs: count('runs', values.runs, 30),
     concurrentRuns: count('concurrent', values.concurrent, 50),
@@ -189,18 +185,8 @@ interface Report {
 }
 
 async function main(): Promise<void> {
-  let options: Options | null;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
-    process.exitCode = 2;
-    return;
-  }
-  if (!options) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const options = readOptions(parseOptions, USAGE);
+  if (!options) return;
   const home = mkdtempSync(join(tmpdir(), 'hookflow-bench-programs-'));
   const programDir = join(home, 'programs', 'trivial');
   mkdirSync(programDir, { recursive: true });

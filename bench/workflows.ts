@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { Engine } from '../src/engine.js';
 import { compileWorkflow } from '../src/workflows/spec/compile.js';
 import { summarize, type LatencySummary } from './lib/stats.js';
+import { readOptions, wholeNumber } from './lib/cli.js';
 
 interface Options {
   jobs: number;
@@ -57,12 +58,7 @@ function parseOptions(argv: string[]): Options | null {
     strict: true,
   });
   if (values.help) return null;
-  const count = (name: string, raw: string | undefined, fallback: number): number => {
-    if (raw === undefined) return fallback;
-    const value = Number(raw.replace(/_/g, ''));
-    if (!Number.isInteger(value) || value < 2) throw new Error(`--${name} must be a whole number of at least 2, got "${raw}"`);
-    return value;
-  };
+  const count = (name: string, raw: string | undefined, fallback: number) => wholeNumber(name, raw, fallback, 2);
   const only = new Set((values.only ?? 'a,b,c,d').split(',').map((part) => part.trim()).filter(Boolean));
   for (const part of only) if (!['a', 'b', 'c', 'd'].includes(part)) throw new Error(`--only takes a, b, c and d, not "${part}"`);
   return {
@@ -268,18 +264,8 @@ function round(value: number, digits = 3): number {
 }
 
 async function main(): Promise<void> {
-  let options: Options | null;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
-    process.exitCode = 2;
-    return;
-  }
-  if (!options) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const options = readOptions(parseOptions, USAGE);
+  if (!options) return;
   const results: Record<string, unknown> = { machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version } };
   const log = (line: string) => {
     if (!options.json) process.stdout.write(`${line}\n`);

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_BENCH_PG_URL } from './pg.js';
 import { RUNTIME_NAMES, type RuntimeName } from './protocol.js';
+import { UsageError, wholeNumber } from './cli.js';
 
 export type BenchTarget = 'sqlite' | 'postgres' | 'graphile';
 export const BENCH_TARGETS: readonly BenchTarget[] = ['sqlite', 'postgres', 'graphile'];
@@ -28,7 +29,7 @@ export interface BenchOptions {
   help: boolean;
 }
 
-export class UsageError extends Error {}
+export { UsageError } from './cli.js';
 
 export const USAGE = `npm run bench:events -- [options]
 
@@ -50,12 +51,7 @@ export const USAGE = `npm run bench:events -- [options]
   --json                print the figures as one JSON object on stdout
   --help`;
 
-function positiveInt(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw.replace(/_/g, ''));
-  if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${name} must be a whole number of at least 1, got "${raw}"`);
-  return value;
-}
+const positiveInt = (name: string, raw: string | undefined, fallback: number): number => wholeNumber(name, raw, fallback);
 
 function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
