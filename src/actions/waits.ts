@@ -23,6 +23,7 @@ import type { Store } from '../store/store.js';
 import type { HandledPair, WaitOwnerKind, WaitQuery, WaitRecord } from '../store/waits.js';
 import type { ActionDefinition, ActionLogger, ActionOutcome, EventContext } from './model.js';
 import { decideEventResult, stepEventData, stepEventType, timerEventData, timerWakeAt, TIMER_EVENT_TYPE } from './wait-rules.js';
+import { pause as sleep } from '../util/pause.js';
 
 export const DEFAULT_LOOKBACK_MS = 3_600_000;
 export const DEFAULT_POLL_MS = 200;
@@ -121,18 +122,6 @@ export class WaitService {
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 // ── routing ─────────────────────────────────────────────────────────────────────────────────
 

@@ -3,7 +3,8 @@ import { isFinished } from '../programs/execution-states.js';
 import type { ProgramService } from '../programs/service.js';
 import { executionJson, executionLogsJson, programJson, programsConfigJson, statsJson } from '../programs/views.js';
 import type { ExecutionRecord } from '../store/programs.js';
-import { DeliveredOutput, pause } from './programs-follow.js';
+import { pause } from '../util/pause.js';
+import { DeliveredOutput } from './programs-follow.js';
 import type { FollowOptions, ProgramExecutionJson, ProgramExecutionLogsJson, ProgramServices, ProgramsConfigJson, ProgramStatsJson, ProgramStreamMessage } from './services.js';
 
 /**

@@ -1,6 +1,7 @@
 import { HookflowError } from '../errors.js';
 import type { ExecutionStatus } from '../store/programs.js';
-import { DeliveredOutput, pause } from './programs-follow.js';
+import { pause } from '../util/pause.js';
+import { DeliveredOutput } from './programs-follow.js';
 import type { ApiClient } from './remote.js';
 import type {
   ProgramExecutionJson,

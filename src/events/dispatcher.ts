@@ -8,6 +8,7 @@ import { GroupCommit } from './group-commit.js';
 import { newId } from './ids.js';
 import type { EventRecord, HookExecutionRecord, NewEvent } from './model.js';
 import { checkEventData, DEFAULT_MAX_EVENT_BYTES, validateEventType, validateStack } from './validate.js';
+import { pause as sleep } from '../util/pause.js';
 
 /** Where the dispatcher finds a runtime; runtimes may be loaded on first use. */
 export interface RuntimeProvider {
@@ -616,16 +617,3 @@ function lastAttempts(executions: HookExecutionRecord[]): HookExecutionRecord[] 
   return [...last.values()];
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
-}

@@ -2,6 +2,7 @@ import { access, constants, mkdir, readFile, rmdir, writeFile } from 'node:fs/pr
 import { join, posix } from 'node:path';
 import { errorMessage } from '../../errors.js';
 import type { ResourceLimits } from '../model.js';
+import { pause as sleep } from '../../util/pause.js';
 
 /**
  * Memory and CPU limits of a local process. With a writable cgroup (v2, or v1 memory/cpu
@@ -445,6 +446,3 @@ function killQuietly(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -6,6 +6,7 @@ import { errorMessage } from '../../errors.js';
 import type { RunEndReason, Runner, RunnerAvailability, RunOutcome, RunSpec } from '../model.js';
 import { detectCgroups, formatBytes, prepareLimits, type CgroupDetection, type PreparedLimits } from './limits.js';
 import { bwrapArgs, dependencyEnv, sandboxPlan, scriptPath, sharesNetwork, type RootEntry } from './sandbox.js';
+import { pause } from '../../util/pause.js';
 
 /**
  * The process runner: a program as a local child process, in a bubblewrap sandbox when bwrap is
@@ -478,5 +479,5 @@ async function probeBwrap(configured: string | null | undefined, env: NodeJS.Pro
 
 /** A wait that never keeps the process alive: the races it is used in end sooner when all goes well. */
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  return pause(ms, undefined, { keepAlive: false });
 }
