@@ -55,18 +55,10 @@ export interface ExecutionRecord {
   ended_at: number | null;
 }
 
-export interface NewExecution {
-  id: string;
-  program_id: string;
-  program_name: string;
-  program_kind: ProgramKind;
-  runner: RunnerKind;
-  parameters: JsonObject;
-  trigger: ExecutionTrigger;
-  requested_by: string | null;
-  image: string | null;
-  created_at: number;
-}
+export type NewExecution = Pick<
+  ExecutionRecord,
+  'id' | 'program_id' | 'program_name' | 'program_kind' | 'runner' | 'parameters' | 'trigger' | 'requested_by' | 'image' | 'created_at'
+>;
 
 /** The limits a claim respects, read from the configuration of the claiming process. */
 export interface ClaimLimits {
@@ -81,17 +73,10 @@ export interface ClaimLimits {
   programs: readonly string[] | null;
 }
 
-export interface ExecutionEnd {
-  status: Exclude<FinishedExecutionStatus, 'canceled'> | 'canceled';
-  exit_code: number | null;
-  error: string | null;
-  output: string;
-  error_output: string;
-  output_truncated: boolean;
-  error_output_truncated: boolean;
-  details: JsonObject;
+export type ExecutionEnd = Pick<ExecutionRecord, 'exit_code' | 'error' | 'output' | 'error_output' | 'output_truncated' | 'error_output_truncated' | 'details'> & {
+  status: FinishedExecutionStatus;
   ended_at: number;
-}
+};
 
 export interface ExecutionQuery {
   program_id?: string;

@@ -107,6 +107,17 @@ export function openError(url: string, error: unknown): HookflowError {
   });
 }
 
+/** Runs an atomic statement or transaction again (up to `attempts` runs) when PostgreSQL broke a deadlock or a serialization conflict by aborting it. */
+export async function retryTransient<T>(run: () => Promise<T>, attempts: number): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (attempt >= attempts || !isTransientConflict(error)) throw error;
+    }
+  }
+}
+
 /** SQLSTATE codes of failures that a retry of the same atomic statement can get past. */
 export function isTransientConflict(error: unknown): boolean {
   if (typeof error !== 'object' || error === null || !('code' in error)) return false;

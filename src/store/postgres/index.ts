@@ -17,7 +17,7 @@ import { PostgresWorkflows } from './workflows.js';
 import {
   connectionConfig,
   createPool,
-  isTransientConflict,
+  retryTransient,
   openError,
   schemaFromUrl,
   validateSchema,
@@ -110,14 +110,8 @@ export class PostgresStore implements Store {
   }
 
   /** Runs one atomic statement again when PostgreSQL broke a deadlock by aborting it. */
-  private async retrying<T>(run: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await run();
-      } catch (error) {
-        if (attempt >= TRANSIENT_ATTEMPTS || !isTransientConflict(error)) throw error;
-      }
-    }
+  private retrying<T>(run: () => Promise<T>): Promise<T> {
+    return retryTransient(run, TRANSIENT_ATTEMPTS);
   }
 
   private async transaction<T>(run: (client: pg.PoolClient) => Promise<T>): Promise<T> {

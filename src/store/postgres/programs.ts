@@ -25,7 +25,7 @@ import type {
   NewExecution,
 } from '../programs.js';
 import type { Row } from '../rows.js';
-import { isTransientConflict } from './connection.js';
+import { retryTransient } from './connection.js';
 
 /**
  * First key of the advisory lock that serialises execution claims ("hkex"); the second is the
@@ -69,14 +69,8 @@ export class PostgresExecutions implements ExecutionStore {
   }
 
   /** Runs one atomic statement again when PostgreSQL broke a deadlock by aborting it. */
-  private async retrying<T>(run: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await run();
-      } catch (error) {
-        if (attempt >= TRANSIENT_ATTEMPTS || !isTransientConflict(error)) throw error;
-      }
-    }
+  private retrying<T>(run: () => Promise<T>): Promise<T> {
+    return retryTransient(run, TRANSIENT_ATTEMPTS);
   }
 
   async insertExecution(execution: NewExecution): Promise<ExecutionRecord> {

@@ -52,7 +52,7 @@ import type {
   WorkflowRecord,
   WorkflowStore,
 } from '../workflows.js';
-import { isTransientConflict } from './connection.js';
+import { retryTransient } from './connection.js';
 
 type Transaction = <T>(run: (client: pg.PoolClient) => Promise<T>) => Promise<T>;
 
@@ -140,14 +140,8 @@ export class PostgresWorkflows implements WorkflowStore {
   }
 
   /** One transition program in one transaction, run again if PostgreSQL broke a deadlock by aborting it. */
-  private async run<T>(program: () => Program<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.transaction((client) => runAsync(program(), transactionAccess(client)));
-      } catch (error) {
-        if (attempt >= TRANSIENT_ATTEMPTS || !isTransientConflict(error)) throw error;
-      }
-    }
+  private run<T>(program: () => Program<T>): Promise<T> {
+    return retryTransient(() => this.transaction((client) => runAsync(program(), transactionAccess(client))), TRANSIENT_ATTEMPTS);
   }
 
   // ── workflows ─────────────────────────────────────────────────────────────────────────────
@@ -380,14 +374,9 @@ export class PostgresWorkflows implements WorkflowStore {
     return rows.map(toJob).sort((a, b) => (a.workflow_id === b.workflow_id ? a.index - b.index : a.workflow_id < b.workflow_id ? -1 : 1));
   }
 
-  private async retrying<T>(run: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await run();
-      } catch (error) {
-        if (attempt >= TRANSIENT_ATTEMPTS || !isTransientConflict(error)) throw error;
-      }
-    }
+  /** Runs one atomic statement again when PostgreSQL broke a deadlock by aborting it. */
+  private retrying<T>(run: () => Promise<T>): Promise<T> {
+    return retryTransient(run, TRANSIENT_ATTEMPTS);
   }
 
   async finishJobs(finishes: readonly JobFinish[]): Promise<Array<WorkflowChange | null>> {
