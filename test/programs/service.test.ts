@@ -232,10 +232,11 @@ for (const backend of BACKENDS) describe(`the programs execution hub (process ru
   });
 
   it('fails an execution whose process died (its lease expired) and frees its slot', async () => {
+    // A program of another server's config.yaml: this server's queue never claims it itself.
     const lost = await engine.store.programs.insertExecution({
       id: '01900000-0000-7000-8000-000000000001',
-      program_id: 'ok_script',
-      program_name: 'ok_script',
+      program_id: 'elsewhere',
+      program_name: 'elsewhere',
       program_kind: 'script',
       runner: 'process',
       parameters: {},
@@ -244,7 +245,7 @@ for (const backend of BACKENDS) describe(`the programs execution hub (process ru
       image: null,
       created_at: Date.now(),
     });
-    const claimed = await engine.store.programs.claimExecutions('a-dead-process', 1, { maxConcurrent: 5, perProgram: {}, programs: null }, 1, Date.now() - 10_000);
+    const claimed = await engine.store.programs.claimExecutions('a-dead-process', 1, { maxConcurrent: 5, perProgram: {}, programs: ['elsewhere'] }, 1, Date.now() - 10_000);
     assert.equal(claimed[0]?.id, lost.id);
     for (let i = 0; i < 200 && (await programs.get(lost.id))?.status === 'running'; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     const ended = await programs.get(lost.id);
