@@ -51,6 +51,8 @@ export interface RunningEnd {
   log_dir: string | null;
   ended_at: number | null;
   ready_at: number | null;
+  /** When the job really started, if later than its claim (a worker's claim-ahead); null keeps the claim's time. */
+  started_at: number | null;
   counted: number;
 }
 
@@ -519,6 +521,7 @@ export function* finishProgram(finish: JobFinish): Program<WorkflowChange | null
     log_dir: finish.log_dir ?? null,
     ended_at: terminal ? finish.now : null,
     ready_at: target.retry === 'later' ? finish.retry_at : null,
+    started_at: finish.started_at ?? null,
     clear_worker: target.retry === 'now',
     counted,
   });

@@ -187,6 +187,11 @@ export interface JobFinish {
   outputs: JsonObject | null;
   stdout_tail: string | null;
   stderr_tail: string | null;
+  /**
+   * When the worker started it, when that was after the claim (a job claimed ahead waits in the
+   * worker's queue); omitted or null keeps the claim's time.
+   */
+  started_at?: number | null;
   /** Where this attempt's logs are (a worker's --output-dir may put them outside the workflow's directory). */
   log_dir?: string | null;
   /** For a failure: retry at this time (job → retrying) instead of ending; from src/workflows/retry.ts. */

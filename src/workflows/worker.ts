@@ -8,7 +8,7 @@ import type { Store } from '../store/store.js';
 import type { ClaimedAction, JobFinish, JobRecord, WorkerCapacity, WorkflowChange, WorkflowRecord } from '../store/workflows.js';
 import type { TriggerType, WorkflowModel } from './model.js';
 import { recoveryScript, retryAt } from './retry.js';
-import type { Launcher } from './execute/launcher.js';
+import type { Launcher, StartTicket } from './execute/launcher.js';
 import { createLauncher } from './execute/launcher.js';
 import { runCommandJob } from './execute/command-job.js';
 import { runActionJob } from './execute/step-job.js';
@@ -20,12 +20,15 @@ import type { ActionServices } from '../actions/executor.js';
 import type { ActionOutcome } from '../actions/model.js';
 import { stepReferences } from './spec/dag.js';
 import { isWorkflowEnded } from './job-states.js';
+import { aheadTarget, claimLimit, flushDelay, JobDurations } from './claim-ahead.js';
 
 /**
  * A worker: claims ready jobs and pending workflow actions from the store and runs them. Many
  * workers in many processes share one store; claims are atomic there, leases are renewed by a
  * heartbeat, and a worker that dies loses its jobs back to `ready` when their leases expire (any
  * worker's poll recovers them). Every transition the store reports is published as an event.
+ * While jobs are short, a worker claims some ahead and writes their finishes in batches
+ * (src/workflows/claim-ahead.ts).
  */
 
 export interface WorkerOptions {
@@ -71,7 +74,15 @@ interface WorkflowContext {
 interface RunningJob {
   job: JobRecord;
   abort: AbortController;
+  /** Settles when the job's slot is free again (its finish may not be written yet). */
   done: Promise<void>;
+  /** When it started: its claim, then its process's start. */
+  startedAt: number;
+  /** The slot it holds, or waits behind the running job of (see lanes). */
+  lane: number;
+  /** Its process's start request, once made (null: none, e.g. a typed action): a job after it in its lane starts when that process exits. */
+  ticket: Promise<StartTicket | null>;
+  setTicket: (ticket: StartTicket | null) => void;
   /** Why it was aborted: a cancel of the workflow, or this worker stopping. */
   reason: 'canceled' | 'terminated' | null;
 }
@@ -96,8 +107,29 @@ export class Worker {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private idleSince = Date.now();
   private used = { cpus: 0, memory: 0, gpus: 0 };
-  private finishQueue: Array<{ finish: JobFinish; resolve: (change: WorkflowChange | null) => void; reject: (error: unknown) => void }> = [];
+  /** Jobs claimed ahead, not started yet (still `running` under this worker's lease in the store). */
+  private readonly queue: JobRecord[] = [];
+  /**
+   * One lane per slot: its first job runs; command jobs after it (claimed ahead while jobs are
+   * short) wait in the launcher for the exit of the one before, so a slot never waits for this
+   * process to hear of an exit before its next process starts.
+   */
+  private readonly lanes: RunningJob[][];
+  /** Jobs in lanes behind another (started, as far as this worker goes; not yet running). */
+  private waitingInLanes = 0;
+  private readonly durations = new JobDurations();
+  /** Finishes not written yet, in the order the jobs ended. */
+  private finishQueue: Array<{ job: JobRecord; finish: JobFinish; slot: TimelineSlot }> = [];
   private finishScheduled = false;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private readonly flushes = new Set<Promise<void>>();
+  /**
+   * The changes to publish, in the order they happened: a start is known at once, a finish's
+   * change only once it is written. Published from the front up to the first unwritten finish.
+   */
+  private timeline: TimelineSlot[] = [];
+  /** Set when a change made actions pending (or the poll came round): only then does the loop look for them. */
+  private actionsDue = true;
   private startedAt = Date.now();
   private readonly publisher: ChangePublisher;
   private readonly madeDirs = new Set<string>();
@@ -112,6 +144,7 @@ export class Worker {
     this.pollMs = options.pollMs ?? 250;
     this.launcher = options.launcher ?? null;
     this.publisher = new ChangePublisher(options.store, options.publish, options.ending);
+    this.lanes = Array.from({ length: Math.max(0, options.maxParallelJobs) }, () => []);
   }
 
   get runningJobs(): number {
@@ -135,7 +168,7 @@ export class Worker {
       await this.runActions(['on_worker_start']);
       reason = await this.loop();
     } finally {
-      await Promise.allSettled([...this.running.values()].map((entry) => entry.done));
+      await this.drain();
       await Promise.allSettled(this.runningActions);
       try {
         await this.runActions(['on_worker_complete']);
@@ -143,7 +176,7 @@ export class Worker {
         this.report(error, 'on_worker_complete');
       }
       if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-      await this.flushFinishes();
+      await this.flushAll();
       await store.removeProcess(this.id).catch((error: unknown) => this.report(error, 'deregister'));
       await this.options.publish({ type: 'worker.stopped', data: { ...this.eventData(), reason }, source: 'worker' }).catch((error: unknown) => this.report(error, 'worker.stopped'));
       if (this.ownLauncher) await this.launcher?.close();
@@ -162,17 +195,24 @@ export class Worker {
       this.poke();
       this.stopped = (async () => {
         const deadline = setTimeout(() => {
+          // Queued jobs not started by now are left to their leases too.
+          this.queue.length = 0;
           for (const entry of this.running.values()) {
             entry.reason = 'terminated';
             entry.abort.abort();
           }
         }, graceMs);
         deadline.unref();
-        await Promise.allSettled([...this.running.values()].map((entry) => entry.done));
+        await this.drain();
         clearTimeout(deadline);
       })();
     }
     return this.stopped;
+  }
+
+  /** Until no job runs and none waits in the queue (queued jobs still start while stopping: they are claimed, and short). */
+  private async drain(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running.values()].map((entry) => entry.done));
   }
 
   /** Wakes the loop (a job ended, a change elsewhere in this process). */
@@ -188,11 +228,19 @@ export class Worker {
       const now = Date.now();
       if (now - lastMaintenance >= this.pollMs) {
         lastMaintenance = now;
+        // Other processes' changes make actions pending too: look for them once per poll.
+        this.actionsDue = true;
         await this.maintenance(now);
       }
-      await this.runActions(MAIN_TRIGGERS);
-      const claimed = await this.claim();
-      if (claimed > 0 || this.running.size > 0 || this.runningActions.size > 0) this.idleSince = Date.now();
+      if (this.actionsDue) {
+        this.actionsDue = false;
+        await this.runActions(MAIN_TRIGGERS);
+      }
+      // Pending finishes claim with their write; a claim of its own would cost another commit.
+      const claimed = this.finishQueue.length > 0 ? 0 : await this.claim();
+      if (claimed > 0) await this.publishTimeline();
+      const busy = this.running.size > 0 || this.queue.length > 0 || this.finishQueue.length > 0 || this.runningActions.size > 0;
+      if (claimed > 0 || busy) this.idleSince = Date.now();
       else {
         if (workflowId !== null && (await this.workflowEnded(workflowId))) return 'workflow_ended';
         if (idleTimeoutMs !== null && Date.now() - this.idleSince >= idleTimeoutMs) {
@@ -252,21 +300,23 @@ export class Worker {
     };
   }
 
-  /**
-   * `finishing`: slots of jobs whose finish is being written right now, free once it commits.
-   * `startedChanges`: where the claimed jobs' `started` transitions go to be published with other
-   * events of the same turn; published here when not given.
-   */
-  private async claim(finishing = 0, startedChanges?: WorkflowChange[]): Promise<number> {
-    const free = this.options.maxParallelJobs - this.running.size + finishing;
-    if (free <= 0 || this.stopping) return 0;
+  /** Jobs claimed ahead while recent jobs were short (none with a resource capacity to account for). */
+  private ahead(): number {
+    return this.options.capacity ? 0 : aheadTarget(this.durations.averageMs, this.options.maxParallelJobs);
+  }
+
+  /** Claims what the slots and the queue need, and starts what the slots can take; the number claimed. */
+  private async claim(): Promise<number> {
+    if (this.stopping) return 0;
+    const limit = claimLimit({ slots: this.options.maxParallelJobs, running: this.running.size - this.waitingInLanes, queued: this.queue.length + this.waitingInLanes, ahead: this.ahead() });
+    if (limit <= 0) return 0;
     const now = Date.now();
     let jobs: JobRecord[];
     try {
       jobs = await this.options.store.workflows.claimJobs({
         worker_id: this.id,
         workflow_id: this.options.workflowId,
-        limit: free,
+        limit,
         capacity: this.freeCapacity(),
         lease_ms: this.leaseMs,
         now,
@@ -275,26 +325,71 @@ export class Worker {
       this.report(error, 'claim');
       return 0;
     }
-    const started = jobs.map((job) => startedChange(job, this.id));
-    for (const job of jobs) this.start(job);
-    if (startedChanges) startedChanges.push(...started);
-    else await Promise.all(started.map((change) => this.publishChange(change).catch((error: unknown) => this.report(error, 'publish'))));
+    this.queue.push(...jobs);
+    this.startQueued();
     return jobs.length;
   }
 
-  private start(job: JobRecord): void {
+  private startQueued(): void {
+    while (this.queue.length > 0) {
+      let lane = this.lanes.findIndex((jobs) => jobs.length === 0);
+      if (lane < 0) lane = this.laneToWaitIn(this.queue[0]);
+      if (lane < 0) return;
+      this.start(this.queue.shift() as JobRecord, lane);
+    }
+  }
+
+  /**
+   * The lane a queued job may wait in (the shortest of command jobs), or -1. Only short command
+   * jobs without recovery scripts wait: a recovery script runs after its job's exit, when the
+   * next one would already run beside it.
+   */
+  private laneToWaitIn(job: JobRecord): number {
+    const ahead = this.ahead();
+    if (ahead === 0 || !waitsInLane(job)) return -1;
+    const depth = 1 + Math.ceil(ahead / this.lanes.length);
+    let best = -1;
+    this.lanes.forEach((jobs, lane) => {
+      if (jobs.length >= depth || !jobs.every((entry) => waitsInLane(entry.job))) return;
+      if (best < 0 || jobs.length < this.lanes[best].length) best = lane;
+    });
+    return best;
+  }
+
+  private start(job: JobRecord, lane: number): void {
     const key = `${job.workflow_id}:${job.index}`;
     const abort = new AbortController();
-    const entry: RunningJob = { job, abort, reason: null, done: Promise.resolve() };
+    let setTicket: (ticket: StartTicket | null) => void = () => undefined;
+    const ticket = new Promise<StartTicket | null>((resolve) => (setTicket = resolve));
+    const entry: RunningJob = { job, abort, reason: null, done: Promise.resolve(), startedAt: Date.now(), lane, ticket, setTicket };
+    const laneJobs = this.lanes[lane];
+    if (laneJobs.length > 0) this.waitingInLanes += 1;
+    laneJobs.push(entry);
     this.reserve(job, 1);
     this.running.set(key, entry);
-    entry.done = this.execute(entry)
-      .catch((error: unknown) => this.report(error, `job ${job.name}`))
-      .finally(() => {
-        this.reserve(job, -1);
-        this.running.delete(key);
-        this.poke();
-      });
+    this.timeline.push({ change: startedChange(job, this.id), written: true });
+    const ended = (finish: JobFinish | null): void => {
+      // A job after it must not wait for a start that never came.
+      setTicket(null);
+      const at = laneJobs.indexOf(entry);
+      if (at >= 0) laneJobs.splice(at, 1);
+      // The one after it runs now (or this one never got to run).
+      if (at > 0 || (at === 0 && laneJobs.length > 0)) this.waitingInLanes -= 1;
+      this.reserve(job, -1);
+      this.running.delete(key);
+      if (finish) {
+        this.durations.add(finish.now - entry.startedAt);
+        this.recordFinish(job, finish);
+      }
+      // The freed slot takes the next queued job before anything is written.
+      this.startQueued();
+      this.scheduleFlush();
+      this.poke();
+    };
+    entry.done = this.execute(entry).then(ended, (error: unknown) => {
+      this.report(error, `job ${job.name}`);
+      ended(null);
+    });
   }
 
   private reserve(job: JobRecord, sign: 1 | -1): void {
@@ -322,7 +417,8 @@ export class Worker {
     return { model, workflow, steps };
   }
 
-  private async execute(entry: RunningJob): Promise<void> {
+  /** Runs a job to its end: its finish, or null when there is none to write (this worker is stopping). */
+  private async execute(entry: RunningJob): Promise<JobFinish | null> {
     const { job } = entry;
     const context = await this.context(job.workflow_id);
     const { model, workflow } = context;
@@ -335,7 +431,11 @@ export class Worker {
     }
     let finish: Omit<JobFinish, 'retry_at' | 'now'>;
     if (job.spec.command !== null) {
+      const laneJobs = this.lanes[entry.lane];
+      const before = laneJobs[laneJobs.indexOf(entry) - 1];
       const result = await runCommandJob(job.spec, {
+        after: before?.ticket,
+        onTicket: entry.setTicket,
         launcher: this.launcher as Launcher,
         cwd: runDir,
         logDir,
@@ -344,6 +444,7 @@ export class Worker {
         timeoutMs: job.spec.timeout_seconds === null ? null : job.spec.timeout_seconds * 1000,
         signal: entry.abort.signal,
       });
+      if (result.started_at !== null) entry.startedAt = result.started_at;
       finish = {
         workflow_id: job.workflow_id,
         index: job.index,
@@ -357,6 +458,7 @@ export class Worker {
         stderr_tail: result.stderr_tail,
       };
     } else {
+      entry.setTicket(null);
       const { registry, services } = await this.options.actions();
       const upstream = referencedSteps(context.steps, job);
       const outputs = upstream.length > 0 ? await this.options.store.workflows.jobOutputs(job.workflow_id, upstream) : new Map<number, JsonObject>();
@@ -403,7 +505,7 @@ export class Worker {
     if (entry.reason === 'terminated') {
       // This worker is stopping, not the job failing: leave it running under its lease, which
       // expires without renewal and puts it back to ready for another worker.
-      return;
+      return null;
     }
     let retry = finish.outcome === 'failed' || finish.outcome === 'timeout' ? retryAt(job.spec, job.attempts, finish.exit_code, Date.now()) : null;
     const recovery = retry !== null ? recoveryScript(job.spec, finish.exit_code) : null;
@@ -418,8 +520,7 @@ export class Worker {
         finish = { ...finish, error: `${finish.error ?? 'failed'}; its recovery script failed (${recovered.error ?? recovered.outcome}), so it is not retried` };
       }
     }
-    const change = await this.finish({ ...finish, log_dir: logDir, retry_at: retry, now: Date.now() });
-    this.options.onJobEnd?.(job, change);
+    return { ...finish, log_dir: logDir, retry_at: retry, started_at: entry.startedAt, now: Date.now() };
   }
 
   /** What a job's processes (its command, its recovery script) learn about where they run. */
@@ -433,43 +534,93 @@ export class Worker {
     };
   }
 
-  /** Finishes are batched: all the finishes of one event-loop turn share one store transaction. */
-  private finish(finish: JobFinish): Promise<WorkflowChange | null> {
-    return new Promise((resolve, reject) => {
-      this.finishQueue.push({ finish, resolve, reject });
-      if (!this.finishScheduled) {
-        this.finishScheduled = true;
-        setImmediate(() => void this.flushFinishes());
-      }
+  private recordFinish(job: JobRecord, finish: JobFinish): void {
+    const slot: TimelineSlot = { change: null, written: false };
+    this.timeline.push(slot);
+    this.finishQueue.push({ job, finish, slot });
+  }
+
+  /** Writes the pending finishes now or later (claim-ahead.ts flushDelay); publishes waiting starts later. */
+  private scheduleFlush(): void {
+    if (this.finishScheduled || (this.finishQueue.length === 0 && this.timeline.length === 0)) return;
+    const oldest = this.finishQueue[0]?.finish.now ?? Date.now();
+    const delay = flushDelay({
+      pending: this.finishQueue.length,
+      oldestAgeMs: Date.now() - oldest,
+      queued: this.queue.length,
+      ahead: this.ahead(),
+      stopping: this.stopping,
     });
+    if (delay === 0) {
+      if (this.flushTimer) clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+      this.finishScheduled = true;
+      setImmediate(() => this.startFlush());
+    } else if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = null;
+        if (!this.finishScheduled) this.startFlush();
+      }, delay);
+    }
+  }
+
+  private startFlush(): void {
+    const flush = this.flushFinishes();
+    this.flushes.add(flush);
+    void flush.finally(() => this.flushes.delete(flush));
+  }
+
+  /** Writes every pending finish (the last ones, when the worker stops). */
+  private async flushAll(): Promise<void> {
+    while (this.flushes.size > 0) await Promise.allSettled([...this.flushes]);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    await this.flushFinishes();
   }
 
   private async flushFinishes(): Promise<void> {
     this.finishScheduled = false;
     const batch = this.finishQueue;
     this.finishQueue = [];
-    if (batch.length === 0) return;
-    let changes: Array<WorkflowChange | null>;
-    // Asked in the same turn, the next claim joins the finish's transaction on SQLite (one commit
-    // for both) and sees the dependents the finish just made ready.
-    const finishing = this.options.store.workflows.finishJobs(batch.map((entry) => entry.finish));
-    const started: WorkflowChange[] = [];
-    const claiming = this.stopping ? null : this.claim(batch.length, started);
-    try {
-      changes = await finishing;
-    } catch (error) {
-      for (const entry of batch) entry.reject(error);
-      return;
+    if (batch.length > 0) {
+      // Asked in the same turn, the claim joins the finishes' transaction on SQLite (one commit for
+      // all) and sees the dependents they just made ready.
+      const finishing = this.options.store.workflows.finishJobs(batch.map((entry) => entry.finish));
+      const claiming = this.claim();
+      let changes: Array<WorkflowChange | null>;
+      try {
+        changes = await finishing;
+      } catch (error) {
+        // Not written: the jobs stay running under this worker's lease, and run again when it expires.
+        this.report(error, 'finish');
+        changes = batch.map(() => null);
+      }
+      await claiming;
+      batch.forEach((entry, index) => {
+        entry.slot.change = changes[index];
+        entry.slot.written = true;
+      });
+      for (const [index, entry] of batch.entries()) this.options.onJobEnd?.(entry.job, changes[index]);
     }
-    if (claiming) await claiming;
-    // Published together, the events of one turn share one commit: the ends, then the starts.
-    const published = [...changes.filter((change): change is WorkflowChange => change !== null), ...started];
-    await Promise.all(published.map((change) => this.publishChange(change).catch((error: unknown) => this.report(error, 'publish'))));
-    batch.forEach((entry, index) => entry.resolve(changes[index]));
+    await this.publishTimeline();
     this.poke();
   }
 
+  /** Publishes the timeline's front up to the first unwritten finish; published together, they share one commit. */
+  private async publishTimeline(): Promise<void> {
+    let ready = 0;
+    while (ready < this.timeline.length && this.timeline[ready].written) ready += 1;
+    if (ready === 0) return;
+    const slots = this.timeline.splice(0, ready);
+    const changes = slots.map((slot) => slot.change).filter((change): change is WorkflowChange => change !== null);
+    await Promise.all(changes.map((change) => this.publishChange(change).catch((error: unknown) => this.report(error, 'publish'))));
+  }
+
   private publishChange(change: WorkflowChange): Promise<void> {
+    if (change.actions_pending.length > 0) {
+      this.actionsDue = true;
+      this.poke();
+    }
     if (change.workflow && isWorkflowEnded(change.workflow.to)) this.models.delete(change.workflow_id);
     return this.publisher.publish(change);
   }
@@ -504,6 +655,12 @@ export class Worker {
         if (entry && entry.job.run === cancel.run) {
           entry.reason = 'canceled';
           entry.abort.abort();
+        }
+        const queued = this.queue.findIndex((job) => job.workflow_id === cancel.workflow_id && job.index === cancel.index && job.run === cancel.run);
+        if (queued >= 0) {
+          const [job] = this.queue.splice(queued, 1);
+          this.recordFinish(job, canceledBeforeStart(job, this.id));
+          this.scheduleFlush();
         }
       }
       await this.register();
@@ -540,6 +697,35 @@ export class Worker {
     if (this.options.onError) this.options.onError(error, where);
     else process.stderr.write(`hookflow worker ${this.id}: ${where}: ${error instanceof Error ? error.message : String(error)}\n`);
   }
+}
+
+/** Whether a job may wait in a lane behind another: a command without recovery scripts. */
+function waitsInLane(job: JobRecord): boolean {
+  return job.spec.command !== null && job.spec.failure_rules.every((rule) => !rule.recovery_script);
+}
+
+/** A change to publish, or a finish's place until it is written (then its change, or null). */
+interface TimelineSlot {
+  change: WorkflowChange | null;
+  written: boolean;
+}
+
+/** The finish of a queued job whose cancel came before it started. */
+function canceledBeforeStart(job: JobRecord, workerId: string): JobFinish {
+  return {
+    workflow_id: job.workflow_id,
+    index: job.index,
+    run: job.run,
+    worker_id: workerId,
+    outcome: 'canceled',
+    exit_code: null,
+    error: 'canceled before it started',
+    outputs: null,
+    stdout_tail: null,
+    stderr_tail: null,
+    retry_at: null,
+    now: Date.now(),
+  };
 }
 
 /** The transition a claim made (ready → running), as a change to publish. */

@@ -257,6 +257,78 @@ jobs:
       assert.ok((await eventsOf(id)).some((event) => event.type === 'action.failed'));
     });
 
+    const markedJobs = (name: string, count: number, marker: string, command: string): string =>
+      JSON.stringify({ name, jobs: [{ name: 'job_{i:03d}', command: command.replaceAll('MARKER', marker), parameters: { i: `1:${count}` } }] });
+
+    const markerLines = (marker: string): string[] => (existsSync(marker) ? readFileSync(marker, 'utf8').trim().split('\n').filter(Boolean) : []);
+
+    it('runs short jobs claimed ahead, each once, never more at once than the slots, with their start and end times', async () => {
+      for (const slots of [1, 2]) {
+        const marker = join(home, `slots-${slots}-${Date.now()}`);
+        const count = 120;
+        // The sleep makes two slots' jobs overlap for sure: the count below sees both at once.
+        const { id } = await service.submit({ text: markedJobs(`short-${slots}`, count, marker, 'echo s{i} >> MARKER; sleep 0.005; echo e{i} >> MARKER') });
+        const { status } = await runToEnd(id, { maxParallelJobs: slots });
+        assert.equal(status.status, 'completed');
+        assert.deepEqual(status.counts, { completed: count });
+        const lines = markerLines(marker);
+        assert.equal(lines.length, 2 * count, 'each job ran once');
+        assert.equal(new Set(lines).size, 2 * count);
+        let running = 0;
+        let most = 0;
+        for (const line of lines) {
+          running += line.startsWith('s') ? 1 : -1;
+          most = Math.max(most, running);
+        }
+        assert.equal(most, slots, `${slots} slot(s): at most ${slots} job(s) at once, saw ${most}`);
+        for (const job of await service.jobs(id)) {
+          assert.equal(job.attempts, 1);
+          assert.ok(job.started_at !== null && job.ended_at !== null && job.started_at <= job.ended_at, `${job.name}: started ${job.started_at}, ended ${job.ended_at}`);
+        }
+      }
+    });
+
+    it('cancels a workflow of short jobs claimed ahead: each ends completed or canceled, and nothing runs on', async () => {
+      const marker = join(home, `cancel-short-${Date.now()}`);
+      const count = 300;
+      const { id } = await service.submit({ text: markedJobs('cancel-short', count, marker, 'echo {i} >> MARKER; sleep 0.01') });
+      const running = await worker(id, { maxParallelJobs: 1, heartbeatMs: 50 });
+      const done = running.run();
+      for (let i = 0; i < 200 && ((await service.status(id)).counts.completed ?? 0) < 20; i++) await new Promise((r) => setTimeout(r, 25));
+      await service.cancel(id);
+      await done;
+      const status = await service.status(id);
+      assert.equal(status.status, 'canceled');
+      const { completed = 0, canceled = 0, ...others } = status.counts;
+      assert.deepEqual(others, {}, `only completed and canceled jobs: ${JSON.stringify(status.counts)}`);
+      assert.equal(completed + canceled, count);
+      assert.ok(completed >= 20 && canceled > 0, JSON.stringify(status.counts));
+      const seen = markerLines(marker).length;
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(markerLines(marker).length, seen, 'a job process ran on after its worker ended');
+    });
+
+    it('a worker killed with kill -9 amid short jobs claimed ahead loses nothing: its jobs run again and the workflow completes', async () => {
+      const marker = join(home, `kill-short-${Date.now()}`);
+      const count = 300;
+      const { id } = await service.submit({ text: markedJobs('kill-short', count, marker, 'echo {i} >> MARKER') });
+      const env = { ...process.env, HOOKFLOW_HOME: home, HOOKFLOW_STORE: handle.storeUrl, HOOKFLOW_WORKER_LEASE_MS: '1500' };
+      const child: ChildProcess = spawn(process.execPath, [BIN, 'worker', '--workflow', id, '--max-parallel-jobs', '1', '--idle-timeout', '20s'], { env, stdio: 'ignore' });
+      try {
+        const began = Date.now();
+        while (Date.now() - began < 20_000 && markerLines(marker).length < 60) await new Promise((r) => setTimeout(r, 20));
+        assert.ok(markerLines(marker).length >= 60, 'the child worker ran jobs');
+        process.kill(child.pid as number, 'SIGKILL');
+      } finally {
+        if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
+      }
+      const { status } = await runToEnd(id, { maxParallelJobs: 1 });
+      assert.equal(status.status, 'completed');
+      assert.deepEqual(status.counts, { completed: count });
+      const ran = new Set(markerLines(marker).map(Number));
+      for (let i = 1; i <= count; i++) assert.ok(ran.has(i), `job ${i} never ran`);
+    });
+
     it('a worker killed with kill -9 mid-job loses the job back to ready; another worker reruns it and the workflow completes', async () => {
       const marker = join(home, `killed-${Date.now()}`);
       const spec = `

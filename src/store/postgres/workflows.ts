@@ -112,7 +112,8 @@ RETURNING a.action_index, a.trigger_type, a.action_type, a.trigger_count, a.requ
 
 const END_RUNNING = `
 UPDATE jobs SET status = $5, exit_code = $6, error = $7, outputs = $8::jsonb, stdout_tail = $9, stderr_tail = $10, ended_at = $11,
-    ready_at = $12, counted = $13, lease_expires_at = NULL, worker_id = CASE WHEN $14::bool THEN NULL ELSE worker_id END, log_dir = $15
+    ready_at = $12, counted = $13, lease_expires_at = NULL, worker_id = CASE WHEN $14::bool THEN NULL ELSE worker_id END, log_dir = $15,
+    started_at = COALESCE($16::bigint, started_at)
 WHERE workflow_id = $1 AND job_index = $2 AND status = 'running' AND run = $3 AND worker_id = $4`;
 
 const CLAIM_TAKE = `
@@ -664,6 +665,7 @@ function transactionAccess(client: pg.PoolClient): AsyncWorkflowTx {
           end.counted,
           end.clear_worker,
           end.log_dir,
+          end.started_at,
         ],
       });
       return result.rowCount === 1;

@@ -621,7 +621,7 @@ export class SqliteWorkflows implements WorkflowStore {
         return (
           db
             .stmt(`UPDATE jobs SET status = ?, exit_code = ?, error = ?, outputs = ?, stdout_tail = ?, stderr_tail = ?, log_dir = ?, ended_at = ?,
-                ready_at = ?, counted = ?, lease_expires_at = NULL, worker_id = CASE WHEN ? THEN NULL ELSE worker_id END
+                ready_at = ?, started_at = COALESCE(?, started_at), counted = ?, lease_expires_at = NULL, worker_id = CASE WHEN ? THEN NULL ELSE worker_id END
               WHERE workflow_id = ? AND job_index = ? AND status = 'running' AND run = ? AND worker_id = ?`)
             .run(
               end.status,
@@ -633,6 +633,7 @@ export class SqliteWorkflows implements WorkflowStore {
               end.log_dir,
               end.ended_at,
               end.ready_at,
+              end.started_at,
               end.counted,
               bool(end.clear_worker),
               workflowId,

@@ -5,7 +5,7 @@ import { constants } from 'node:os';
 import { errorMessage, isHookflowError } from '../../errors.js';
 import type { JobModel } from '../model.js';
 import { safeName } from '../paths.js';
-import type { Launcher, ProcessExit, RunningProcess } from './launcher.js';
+import type { Launcher, ProcessExit, RunningProcess, StartTicket } from './launcher.js';
 
 /**
  * One command job (a Torc job) run to its end: `job.command` through bash (or sh), prefixed by
@@ -44,6 +44,13 @@ export interface CommandJobContext {
    * starting bash first. Default true.
    */
   directExec?: boolean;
+  /**
+   * Start when this (earlier) start's process exits, inside the launcher (a worker's queued short
+   * jobs); resolves null when there is nothing to wait for.
+   */
+  after?: Promise<StartTicket | null>;
+  /** Told of this job's start request as soon as it is made, so a later job can start after it. */
+  onTicket?: (ticket: StartTicket | null) => void;
 }
 
 export interface CommandJobResult {
@@ -56,6 +63,8 @@ export interface CommandJobResult {
   stderr_tail: string;
   stdout_path: string;
   stderr_path: string;
+  /** When its process started (epoch ms); null when it never did. */
+  started_at: number | null;
 }
 
 export const TAIL_BYTES = 4096;
@@ -156,13 +165,16 @@ function reasonOf(signal: AbortSignal): string {
 
 export async function runCommandJob(job: JobModel, ctx: CommandJobContext): Promise<CommandJobResult> {
   const paths = commandLogPaths(ctx.logDir, job);
+  let startedAt: number | null = null;
   const ended = async (fields: Pick<CommandJobResult, 'outcome' | 'exit_code' | 'error'>, offsets: RunningProcess['output_offsets'] | null, sizes?: ProcessExit['output_sizes']): Promise<CommandJobResult> => {
     const tail = (path: string, offset: number | undefined, size: number | null | undefined) =>
       offset === undefined || (size !== undefined && size !== null && size <= offset) ? '' : readTail(path, offset);
     const [stdout_tail, stderr_tail] = await Promise.all([tail(paths.stdout_path, offsets?.stdout, sizes?.stdout), tail(paths.stderr_path, offsets?.stderr, sizes?.stderr)]);
-    return { ...fields, stdout_tail, stderr_tail, ...paths };
+    return { ...fields, stdout_tail, stderr_tail, ...paths, started_at: startedAt };
   };
+  const after = ctx.after ? await ctx.after : null;
   if (ctx.signal.aborted) {
+    ctx.onTicket?.(null);
     const why = reasonOf(ctx.signal);
     return ended({ outcome: 'canceled', exit_code: null, error: `canceled before it started${why ? `: ${why}` : ''}` }, null);
   }
@@ -171,8 +183,11 @@ export async function runCommandJob(job: JobModel, ctx: CommandJobContext): Prom
   const env = commandEnv(ctx.baseEnv ?? process.env, ctx.env, job, ctx.cwd);
   const { argv, direct } = commandArgv(line, { directExec: ctx.directExec });
   let running: RunningProcess;
+  const spec = { argv, cwd: ctx.cwd, env, ...paths };
+  const ticket = ctx.launcher.request(spec, after);
+  ctx.onTicket?.(ticket);
   try {
-    running = await ctx.launcher.start({ argv, cwd: ctx.cwd, env, ...paths });
+    running = await ticket.started;
   } catch (error) {
     let fallback: RunningProcess | null = null;
     if (direct && isHookflowError(error) && error.code === 'HF_ERR_PROCESS_START') {
@@ -182,6 +197,7 @@ export async function runCommandJob(job: JobModel, ctx: CommandJobContext): Prom
     if (!fallback) return ended({ outcome: 'failed', exit_code: null, error: errorMessage(error) }, null);
     running = fallback;
   }
+  startedAt = Date.now();
 
   const grace = ctx.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
   let killedFor: 'timeout' | 'cancel' | null = null;

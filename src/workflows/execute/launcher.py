@@ -5,7 +5,9 @@ from this small loop is several times faster, which matters for workflows of man
 commands. It speaks JSON lines (see launcher.ts for the protocol):
 
   in:  {"op": "spawn", "id": N, "argv": [...], "cwd": "/abs", "env": {...},
-        "stdout_path": "/abs", "stderr_path": "/abs", "new_session": true}
+        "stdout_path": "/abs", "stderr_path": "/abs", "new_session": true, "after": M}
+                                                    "after" (optional): start it when request M's
+                                                    process exits (at once if M is not running)
        {"op": "kill", "pid": P, "signal": 15}
   out: {"ready": 1, "pid": launcher_pid}            once, before any request is read
        {"id": N, "pid": P, "stdout_offset": S, "stderr_offset": S}
@@ -31,6 +33,13 @@ import sys
 import time
 
 OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
+APPEND_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC
+O_TMPFILE = getattr(os, "O_TMPFILE", None)
+# A new output file starts without a name (O_TMPFILE) and is given its name when the process has
+# written to it, or has run this long (so its output can be followed), or left others running in
+# its group. A short job that writes nothing leaves no empty files: creating two named files per
+# job (and syncing the directory entries with the store's next commit) cost more than the job.
+NAME_AFTER = 0.1
 # Seconds a start's reply may wait for the process's exit, to go out with it.
 START_REPLY_DELAY = 0.002
 SIGNAL_NAMES = {int(s): s.name for s in signal.Signals}
@@ -83,12 +92,22 @@ def main():
 
     signal.signal(signal.SIGTERM, on_term)
     devnull = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
-    children = {}  # pid -> (request id, stdout path, stderr path)
+    children = {}  # pid -> (request id, stdout path, stderr path, unnamed output files [(fd, path)], time to name them)
+    running_ids = set()
+    # request id -> the request to start when that request's process exits. A worker queues its
+    # next short jobs here, so they start without waiting for the worker to hear of the exit.
+    followers = {}
+    following_ids = set()  # ids of the requests in followers
     stdin = sys.stdin.fileno()
     pending = b""
 
     def spawn(request):
         rid = request.get("id")
+        after = request.get("after")
+        if after is not None and (after in running_ids or after in following_ids):
+            followers[after] = request
+            following_ids.add(rid)
+            return
         opened = []
         try:
             argv = request["argv"]
@@ -103,12 +122,13 @@ def main():
                 os.chdir(cwd)
             out_path = request["stdout_path"]
             err_path = request["stderr_path"]
-            out_fd = os.open(out_path, OPEN_FLAGS, 0o644)
+            unnamed = []
+            out_fd = open_output(out_path, unnamed)
             opened.append(out_fd)
             if err_path == out_path:
                 err_fd = out_fd
             else:
-                err_fd = os.open(err_path, OPEN_FLAGS, 0o644)
+                err_fd = open_output(err_path, unnamed)
                 opened.append(err_fd)
             out_size = os.fstat(out_fd).st_size
             err_size = out_size if err_fd == out_fd else os.fstat(err_fd).st_size
@@ -121,13 +141,24 @@ def main():
                 pid = os.posix_spawn(program, argv, env, file_actions=actions, setsid=True, setsigdef=DEFAULT_SIGNALS)
             else:
                 pid = os.posix_spawn(program, argv, env, file_actions=actions, setpgroup=0, setsigdef=DEFAULT_SIGNALS)
-            children[pid] = (rid, out_path, err_path)
+            children[pid] = (rid, out_path, err_path, unnamed, time.monotonic() + NAME_AFTER)
+            running_ids.add(rid)
+            # The unnamed files stay open here until they are named or dropped.
+            opened = [fd for fd in opened if all(fd != kept for kept, _ in unnamed)]
             reply({"id": rid, "pid": pid, "stdout_offset": out_size, "stderr_offset": err_size}, defer=True)
         except Exception as error:  # noqa: BLE001 - every failure is reported to the caller
             reply({"id": rid, "error": describe(error)})
+            # Whatever waited for it to exit waits no more.
+            start_follower(rid)
         finally:
-            for fd in opened:
+            for fd in set(opened):
                 os.close(fd)
+
+    def start_follower(rid):
+        follower = followers.pop(rid, None)
+        if follower is not None:
+            following_ids.discard(follower.get("id"))
+            spawn(follower)
 
     def kill(request):
         pid = int(request["pid"])
@@ -152,7 +183,9 @@ def main():
             child = children.pop(pid, None)
             if child is None:
                 continue
-            rid, out_path, err_path = child
+            rid, out_path, err_path, unnamed, _ = child
+            running_ids.discard(rid)
+            sizes = settle_outputs(pid, unnamed)
             message = {"id": rid, "exit_code": None, "signal": None}
             if os.WIFSIGNALED(status):
                 number = os.WTERMSIG(status)
@@ -160,9 +193,28 @@ def main():
             else:
                 message["exit_code"] = os.waitstatus_to_exitcode(status)
             # The sizes let the worker skip reading the files when nothing was written.
-            message["stdout_size"] = file_size(out_path)
-            message["stderr_size"] = file_size(err_path)
+            message["stdout_size"] = sizes.get(out_path, file_size(out_path))
+            message["stderr_size"] = sizes.get(err_path, file_size(err_path))
             reply(message)
+            # After the exit's reply: the worker hears of an end before the start that followed it.
+            start_follower(rid)
+
+    def name_due():
+        """Names the output files of children that have run NAME_AFTER; the next deadline, or None."""
+        now = time.monotonic()
+        upcoming = None
+        for pid, child in list(children.items()):
+            unnamed, name_at = child[3], child[4]
+            if not unnamed:
+                continue
+            if name_at <= now:
+                for fd, path in unnamed:
+                    name_output(fd, path)
+                    os.close(fd)
+                unnamed.clear()
+            elif upcoming is None or name_at < upcoming:
+                upcoming = name_at
+        return upcoming
 
     def handle(line):
         if not line.strip():
@@ -183,9 +235,13 @@ def main():
     reply({"ready": 1, "pid": os.getpid()})
     flush(force=True)
     eof = False
+    next_naming = None
     while not eof and not terminated[0]:
         try:
-            timeout = 1.0 if deferred_since[0] is None else max(0.0, deferred_since[0] + START_REPLY_DELAY - time.monotonic())
+            deadline = None if deferred_since[0] is None else deferred_since[0] + START_REPLY_DELAY
+            if next_naming is not None and (deadline is None or next_naming < deadline):
+                deadline = next_naming
+            timeout = 1.0 if deadline is None else max(0.0, deadline - time.monotonic())
             readable, _, _ = select.select([stdin, wake_r], [], [], timeout)
         except InterruptedError:
             readable = []
@@ -207,6 +263,7 @@ def main():
                     handle(line)
         # Reaping on every turn (not only on SIGCHLD) costs one syscall and never misses an exit.
         reap()
+        next_naming = name_due()
         try:
             flush()
         except BrokenPipeError:
@@ -214,6 +271,9 @@ def main():
 
     # The worker closed it or went away (or it was told to stop): nobody will run these jobs on, so
     # they must not run on unobserved. Their ends are still reported while someone reads them.
+    for request in followers.values():
+        reply({"id": request.get("id"), "error": "not started: the launcher is stopping"})
+    followers.clear()
     for pid in list(children):
         try:
             os.killpg(pid, signal.SIGTERM)
@@ -231,6 +291,9 @@ def main():
             killed_at = None
         time.sleep(0.01)
         reap()
+    for child in children.values():
+        for fd, path in child[3]:
+            name_output(fd, path)
     try:
         flush(force=True)
     except BrokenPipeError:
@@ -253,6 +316,82 @@ def find_program(name, path):
         PROGRAMS.clear()
     PROGRAMS[key] = found
     return found
+
+
+def open_output(path, unnamed):
+    """An output file's descriptor: an existing file is appended to (a retry adds to its log); a new one starts unnamed."""
+    try:
+        return os.open(path, APPEND_FLAGS)
+    except FileNotFoundError:
+        pass
+    if O_TMPFILE is not None:
+        try:
+            # Readable too: naming it may have to copy it (see name_output).
+            fd = os.open(os.path.dirname(path) or ".", O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o644)
+            unnamed.append((fd, path))
+            return fd
+        except OSError:
+            pass  # a file system without O_TMPFILE, or a missing folder (the plain open says which)
+    return os.open(path, OPEN_FLAGS, 0o644)
+
+
+def name_output(fd, path):
+    """Gives an unnamed output file its name; when a file of that name appeared meanwhile, appends to it."""
+    try:
+        # A dir_fd makes Python call linkat(…, AT_SYMLINK_FOLLOW), which links the file the
+        # /proc entry points to (plain link() would try to link the symlink itself: EXDEV).
+        os.link("/proc/self/fd/%d" % fd, path, src_dir_fd=root_fd(), follow_symlinks=True)
+        return
+    except FileExistsError:
+        pass
+    except OSError:
+        pass  # no /proc: copy instead
+    target = os.open(path, OPEN_FLAGS, 0o644)
+    try:
+        offset = 0
+        while True:
+            data = os.pread(fd, 1 << 20, offset)
+            if not data:
+                break
+            os.write(target, data)
+            offset += len(data)
+    finally:
+        os.close(target)
+
+
+ROOT_FD = []
+
+
+def root_fd():
+    if not ROOT_FD:
+        ROOT_FD.append(os.open("/", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
+    return ROOT_FD[0]
+
+
+def group_alive(pid):
+    try:
+        os.killpg(pid, 0)
+        return True
+    except OSError:
+        return False
+
+
+def settle_outputs(pid, unnamed):
+    """At a process's exit: names its unnamed output files that were written to (or still may be); their sizes by path."""
+    sizes = {}
+    if not unnamed:
+        return sizes
+    alive = group_alive(pid)
+    for fd, path in unnamed:
+        try:
+            size = os.fstat(fd).st_size
+            if size > 0 or alive:
+                name_output(fd, path)
+            sizes[path] = size
+        finally:
+            os.close(fd)
+    unnamed.clear()
+    return sizes
 
 
 def file_size(path):

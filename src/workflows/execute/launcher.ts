@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, openSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { availableParallelism, constants } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,11 +51,23 @@ export interface RunningProcess {
 
 export type LauncherKind = 'python' | 'node';
 
+/** A start asked for: `started` settles as start() does. */
+export interface StartTicket {
+  readonly started: Promise<RunningProcess>;
+}
+
 export interface Launcher {
   /** The implementation starting processes now (a python launcher that fell back reports node). */
   readonly kind: LauncherKind;
   /** Rejects with HF_ERR_PROCESS_START when the process could not be started (no such program or cwd…). */
   start(spec: SpawnSpec): Promise<RunningProcess>;
+  /**
+   * start(), as a ticket a later request can name as its `after`: that one starts when this one's
+   * process has exited (at once when it is not running). The python launcher does that itself,
+   * without a round trip to the worker, so a worker's next short job starts the moment the
+   * previous one ends.
+   */
+  request(spec: SpawnSpec, after?: StartTicket | null): StartTicket;
   /** Stops the launcher; processes still running are terminated. */
   close(): Promise<void>;
 }
@@ -90,16 +102,29 @@ export function createLauncher(options: LauncherOptions = {}, env: NodeJS.Proces
   return new PythonLauncher({ ...options, fallback: options.fallback ?? forced !== 'python' });
 }
 
+/** What any launcher can do for request(): wait for the exit, then start. */
+function startWhenExited(launcher: Launcher, spec: SpawnSpec, after: StartTicket | null | undefined): StartTicket {
+  if (!after) return { started: launcher.start(spec) };
+  const exited = after.started.then((process) => process.exited).then(
+    () => undefined,
+    () => undefined,
+  );
+  const started = exited.then(() => launcher.start(spec));
+  started.catch(() => undefined);
+  return { started };
+}
+
 // ── node ────────────────────────────────────────────────────────────────────────────────────
 
-function openOutputs(spec: SpawnSpec): { out: number; err: number; offsets: RunningProcess['output_offsets'] } {
+function openOutputs(spec: SpawnSpec): { out: number; err: number; offsets: RunningProcess['output_offsets']; created: string[] } {
   const stdoutPath = resolve(spec.cwd, spec.stdout_path);
   const stderrPath = resolve(spec.cwd, spec.stderr_path);
+  const created = [...new Set([stdoutPath, stderrPath])].filter((path) => !existsSync(path));
   const out = openSync(stdoutPath, 'a', 0o644);
   let err = out;
   try {
     if (stderrPath !== stdoutPath) err = openSync(stderrPath, 'a', 0o644);
-    return { out, err, offsets: { stdout: fstatSync(out).size, stderr: fstatSync(err).size } };
+    return { out, err, offsets: { stdout: fstatSync(out).size, stderr: fstatSync(err).size }, created };
   } catch (error) {
     closeSync(out);
     if (err !== out) closeSync(err);
@@ -119,6 +144,30 @@ function isDirectory(path: string): boolean {
     return statSync(path).isDirectory();
   } catch {
     return false;
+  }
+}
+
+/** Output files of a process that ran this long are kept even when empty (launcher.py's NAME_AFTER). */
+const KEEP_EMPTY_OUTPUTS_AFTER_MS = 100;
+
+/**
+ * As the python launcher keeps no empty output files of a short process that ended (its group
+ * gone): removes the files this start created that stayed empty.
+ */
+function dropEmptyOutputs(created: readonly string[], pid: number): void {
+  if (created.length === 0) return;
+  try {
+    process.kill(-pid, 0);
+    return;
+  } catch {
+    // The group is gone: nothing can write to them any more.
+  }
+  for (const path of created) {
+    try {
+      if (statSync(path).size === 0) unlinkSync(path);
+    } catch {
+      // Already gone.
+    }
   }
 }
 
@@ -152,7 +201,13 @@ export class NodeLauncher implements Launcher {
       closeSync(files.out);
       if (files.err !== files.out) closeSync(files.err);
     }
-    const exited = new Promise<ProcessExit>((resolveExit) => child.once('exit', (code, signal) => resolveExit({ exit_code: code, signal })));
+    const startedAt = Date.now();
+    const exited = new Promise<ProcessExit>((resolveExit) =>
+      child.once('exit', (code, signal) => {
+        if (child.pid && Date.now() - startedAt < KEEP_EMPTY_OUTPUTS_AFTER_MS) dropEmptyOutputs(files.created, child.pid);
+        resolveExit({ exit_code: code, signal });
+      }),
+    );
     await new Promise<void>((resolveSpawn, rejectSpawn) => {
       child.once('spawn', resolveSpawn);
       // Kept for the child's life: a later 'error' without a listener would throw.
@@ -162,6 +217,10 @@ export class NodeLauncher implements Launcher {
     this.children.add(child);
     void exited.then(() => this.children.delete(child));
     return { pid, output_offsets: files.offsets, exited, kill: (signal = 'SIGTERM') => killGroup(pid, signal) };
+  }
+
+  request(spec: SpawnSpec, after?: StartTicket | null): StartTicket {
+    return startWhenExited(this, spec, after);
   }
 
   /** Terminates what still runs (SIGTERM to each group, SIGKILL after 2 s), as the python launcher does. */
@@ -178,6 +237,8 @@ export class NodeLauncher implements Launcher {
 
 interface PendingStart {
   spec: SpawnSpec;
+  /** Waits for another process's exit in the launcher (it does not make the launcher busy starting). */
+  chained: boolean;
   resolve: (process: RunningProcess) => void;
   reject: (error: unknown) => void;
 }
@@ -209,6 +270,15 @@ interface Death {
   reason: string;
   /** Starts it had not confirmed. */
   unconfirmed: PendingStart[];
+}
+
+/** A start given to one launcher process: a later start may wait in that process for its exit. */
+class PythonTicket implements StartTicket {
+  constructor(
+    readonly started: Promise<RunningProcess>,
+    readonly member: LauncherProcess,
+    readonly id: number,
+  ) {}
 }
 
 /**
@@ -254,7 +324,10 @@ class LauncherProcess {
     return this.state === 'starting' || this.state === 'ready';
   }
 
-  start(spec: SpawnSpec): Promise<RunningProcess> {
+  /** Starts waiting for now, chained ones excluded (those wait for an exit, not for a spawn). */
+  unchainedPending = 0;
+
+  start(spec: SpawnSpec, after: number | null = null): PythonTicket {
     const id = this.nextId++;
     const request = {
       op: 'spawn',
@@ -265,12 +338,16 @@ class LauncherProcess {
       stdout_path: resolve(spec.cwd, spec.stdout_path),
       stderr_path: resolve(spec.cwd, spec.stderr_path),
       new_session: true,
+      ...(after === null ? {} : { after }),
     };
-    return new Promise<RunningProcess>((resolveStart, rejectStart) => {
-      this.pending.set(id, { spec, resolve: resolveStart, reject: rejectStart });
+    const chained = after !== null;
+    const started = new Promise<RunningProcess>((resolveStart, rejectStart) => {
+      this.pending.set(id, { spec, chained, resolve: resolveStart, reject: rejectStart });
+      if (!chained) this.unchainedPending += 1;
       this.updateRef();
       this.child.stdin?.write(`${JSON.stringify(request)}\n`);
     });
+    return new PythonTicket(started, this, id);
   }
 
   close(): Promise<void> {
@@ -321,6 +398,7 @@ class LauncherProcess {
     const start = this.pending.get(reply.id);
     if (start) {
       this.pending.delete(reply.id);
+      if (!start.chained) this.unchainedPending -= 1;
       if (reply.error !== undefined || typeof reply.pid !== 'number') {
         start.reject(new HookflowError('HF_ERR_PROCESS_START', `could not start ${start.spec.argv[0]}: ${reply.error ?? 'no pid'}`, { where: start.spec.cwd }));
       } else {
@@ -372,6 +450,7 @@ class LauncherProcess {
     }
     const unconfirmed = [...this.pending.values()];
     this.pending.clear();
+    this.unchainedPending = 0;
     this.child.stdout?.removeAllListeners('data');
     this.onDeath({ everReady, closing, reason, unconfirmed });
   }
@@ -428,8 +507,17 @@ export class PythonLauncher implements Launcher {
     if (this.node) return this.node.start(spec);
     if (this.broken !== null) return Promise.reject(this.deadError(this.broken));
     if (spec.argv.length === 0) return Promise.reject(new HookflowError('HF_ERR_PROCESS_START', 'could not start an empty command'));
-    const member = this.pick();
-    return member ? member.start(spec) : this.start(spec);
+    return this.request(spec).started;
+  }
+
+  request(spec: SpawnSpec, after?: StartTicket | null): StartTicket {
+    const usable = !this.closed && this.node === null && this.broken === null && spec.argv.length > 0;
+    if (usable && after instanceof PythonTicket && after.member.alive) return after.member.start(spec, after.id);
+    if (usable && !after) {
+      const member = this.pick();
+      if (member) return member.start(spec);
+    }
+    return startWhenExited(this, spec, after);
   }
 
   async close(): Promise<void> {
@@ -440,8 +528,8 @@ export class PythonLauncher implements Launcher {
   /** The least busy live process; a new one when all are starting something. Null when python is out. */
   private pick(): LauncherProcess | null {
     let best: LauncherProcess | null = null;
-    for (const member of this.members) if (member.alive && (!best || member.pending.size < best.pending.size)) best = member;
-    if (best && (best.pending.size === 0 || this.members.length >= this.maxProcesses)) return best;
+    for (const member of this.members) if (member.alive && (!best || member.unchainedPending < best.unchainedPending)) best = member;
+    if (best && (best.unchainedPending === 0 || this.members.length >= this.maxProcesses)) return best;
     if (!existsSync(this.python)) {
       this.lost(`${this.python} not found`, []);
       return null;

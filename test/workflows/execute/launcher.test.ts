@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,7 +16,9 @@ function spec(script: string, fields: Partial<SpawnSpec> = {}): SpawnSpec {
   return { argv: ['/bin/sh', '-c', script], cwd: dir, env, stdout_path: join(dir, `${n}.o`), stderr_path: join(dir, `${n}.e`), ...fields };
 }
 
-const read = (path: string) => readFileSync(path, 'utf8');
+/** A missing file reads as empty: output files get their names once written to (or after 0.1 s). */
+const read = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : '');
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'hookflow-launcher-'));
@@ -92,6 +94,56 @@ for (const kind of ['python', 'node'] as const satisfies readonly LauncherKind[]
         requests.map((_, i) => i % 3),
       );
       requests.forEach((request, i) => assert.equal(read(request.stdout_path), `${i}\n`));
+    });
+
+    it('keeps no output files of a process that wrote nothing, and the written ones whole', async () => {
+      const silent = spec('true');
+      const exit = await (await launcher.start(silent)).exited;
+      assert.equal(exit.exit_code, 0);
+      assert.ok(!existsSync(silent.stdout_path) && !existsSync(silent.stderr_path), 'empty output files were left');
+      if (exit.output_sizes) assert.deepEqual(exit.output_sizes, { stdout: 0, stderr: 0 });
+      const chatty = spec('echo out');
+      await (await launcher.start(chatty)).exited;
+      assert.equal(read(chatty.stdout_path), 'out\n');
+      assert.ok(!existsSync(chatty.stderr_path));
+    });
+
+    it('names the output files of a process that runs on, so its output can be followed, and keeps an existing file', async () => {
+      const slow = spec('sleep 0.4');
+      const running = await launcher.start(slow);
+      assert.ok(await eventually(() => existsSync(slow.stdout_path) && existsSync(slow.stderr_path), 2000), 'the files of a running process got no names');
+      await running.exited;
+      assert.ok(existsSync(slow.stdout_path), 'the named file was dropped at the end');
+      const retry = spec('true');
+      writeFileSync(retry.stdout_path, 'earlier\n');
+      await (await launcher.start(retry)).exited;
+      assert.equal(read(retry.stdout_path), 'earlier\n');
+    });
+
+    it('keeps the files of a process whose group runs on after it', async () => {
+      const request = spec('(sleep 0.3; echo late) & true');
+      const exit = await (await launcher.start(request)).exited;
+      assert.equal(exit.exit_code, 0);
+      assert.ok(await eventually(() => read(request.stdout_path) === 'late\n', 3000), `got ${JSON.stringify(read(request.stdout_path))}`);
+    });
+
+    it('starts a request after another one exits, in order, and at once after a start that failed', async () => {
+      const marks = spec('');
+      const step = (name: string, seconds: number) => spec(`echo start ${name} >> ${marks.stdout_path}; sleep ${seconds}; echo end ${name} >> ${marks.stdout_path}`);
+      const first = launcher.request(step('a', 0.2));
+      const second = launcher.request(step('b', 0.05), first);
+      const third = launcher.request(step('c', 0), second);
+      await Promise.all([first, second, third].map(async (ticket) => (await ticket.started).exited));
+      assert.equal(read(marks.stdout_path), 'start a\nend a\nstart b\nend b\nstart c\nend c\n');
+      const failed = launcher.request(spec('', { argv: ['/no/such/program'] }));
+      const next = launcher.request(spec('echo ran'), failed);
+      await assert.rejects(failed.started, (error: unknown) => isHookflowError(error) && error.code === 'HF_ERR_PROCESS_START');
+      assert.equal((await (await next.started).exited).exit_code, 0);
+      const ended = launcher.request(spec('true'));
+      await (await ended.started).exited;
+      await pause(20);
+      const late = launcher.request(spec('echo late'), ended);
+      assert.equal((await (await late.started).exited).exit_code, 0);
     });
 
     it('kills the whole process group', async () => {
