@@ -236,10 +236,12 @@ export class Engine {
       return { registry: loaded.registry, services: loaded.services };
     };
     const slurm = await this.slurm();
+    const dispatcher = this.dispatcher;
     return new Worker({
       ...options,
       store: this.store,
       publish,
+      outbox: { prepare: () => dispatcher.prepareOutbox(), insert: (event) => dispatcher.outboxInsert(event), committed: (inserted) => dispatcher.outboxCommitted(inserted) },
       actions,
       settle: async (outcome, request) =>
         settleOutcome(outcome, {

@@ -157,21 +157,8 @@ export class Dispatcher extends EventEmitter {
    * With an idempotency key already used, resolves with the first event and `created: false`.
    */
   async publish(input: NewEvent): Promise<InsertedEvent> {
-    const type = validateEventType(input.type);
-    const stack = validateStack(input.stack ?? null);
-    const data = checkEventData(input.data ?? {}, { maxBytes: this.maxEventBytes });
-    const now = Date.now();
-    const event: EventInsert['event'] = {
-      id: newId(now),
-      type,
-      data,
-      stack,
-      source: input.source ?? 'api',
-      correlation_id: input.correlation_id ?? null,
-      idempotency_key: input.idempotency_key ?? null,
-      parent_id: input.parent_id ?? null,
-      created_at: now,
-    };
+    const event = this.validEvent(input);
+    const now = event.created_at;
     // A store that notifies hook changes keeps the index fresh; otherwise check the revision.
     if (!this.hooksWatched) await this.refreshHooks(false);
     let matched = this.index.match(asPending(event));
@@ -204,6 +191,55 @@ export class Dispatcher extends EventEmitter {
     // After the commit, once per event (not for a repeated idempotency key): metrics count it here.
     if (inserted.created) this.emit('published', inserted.event);
     return inserted;
+  }
+
+  /** A new event's row, validated (throws HF_ERR_… as publish rejects). */
+  private validEvent(input: NewEvent): EventInsert['event'] {
+    const type = validateEventType(input.type);
+    const stack = validateStack(input.stack ?? null);
+    const data = checkEventData(input.data ?? {}, { maxBytes: this.maxEventBytes });
+    const now = Date.now();
+    return {
+      id: newId(now),
+      type,
+      data,
+      stack,
+      source: input.source ?? 'api',
+      correlation_id: input.correlation_id ?? null,
+      idempotency_key: input.idempotency_key ?? null,
+      parent_id: input.parent_id ?? null,
+      created_at: now,
+    };
+  }
+
+  // ── outbox: events another write inserts in its own transaction ─────────────────────────────
+
+  /**
+   * Before a write that inserts events of this dispatcher's making (outboxInsert): brings the hook
+   * set they are matched against up to date, as publish does.
+   */
+  async prepareOutbox(): Promise<void> {
+    if (!this.hooksWatched) await this.refreshHooks(this.store.kind !== 'sqlite');
+  }
+
+  /** An event's insert for another write's transaction: validated, and stored completed when no hook wants it. */
+  outboxInsert(input: NewEvent): EventInsert {
+    const event = this.validEvent(input);
+    return { event, claim: null, completed: this.index.match(asPending(event)).length === 0 };
+  }
+
+  /** After that write committed: what publish does after its own commit. */
+  outboxCommitted(inserted: readonly InsertedEvent[]): void {
+    let pending = false;
+    for (const { event, created } of inserted) {
+      if (!created) continue;
+      if (event.status === 'pending') pending = true;
+      this.emit('published', event);
+    }
+    if (!pending) return;
+    this.backlog = true;
+    if (this.stateValue === 'running') this.pendingBehind = true;
+    this.schedulePump();
   }
 
   // ── lifecycle ──────────────────────────────────────────────────────────────────────────────

@@ -1,4 +1,5 @@
 import type { JsonObject } from '../events/model.js';
+import type { EventInsert, InsertedEvent } from './store.js';
 import type { JobModel, TriggerType, WorkflowFormat, WorkflowModel } from '../workflows/model.js';
 
 /**
@@ -201,6 +202,19 @@ export interface JobFinish {
   now: number;
 }
 
+/**
+ * Events written in the transaction of the transitions they tell of, so a process that dies
+ * after the commit has lost neither (an outbox: see finishJobs).
+ */
+export interface TransitionOutbox {
+  /**
+   * The events to insert with these changes (finishJobs' results, in order). Called inside the
+   * transaction, before its commit; again if the transaction is retried, so it must not change
+   * anything of the caller's.
+   */
+  events(changes: ReadonlyArray<WorkflowChange | null>): EventInsert[];
+}
+
 export interface WorkflowQuery {
   status?: WorkflowStatus;
   /** Cursor: workflows created before this id (ids are time-ordered), newest first. */
@@ -290,6 +304,11 @@ export interface WorkflowStore {
    * their own dependents are unblocked as after any skip. Each finish is its own transaction.
    */
   finishJobs(finishes: readonly JobFinish[]): Promise<Array<WorkflowChange | null>>;
+  /**
+   * finishJobs, all in one transaction with the outbox's events for their changes (one failure
+   * fails all: nothing is written). On SQLite a claim asked in the same turn joins it too.
+   */
+  finishJobsWithEvents(finishes: readonly JobFinish[], outbox: TransitionOutbox): Promise<{ changes: Array<WorkflowChange | null>; events: InsertedEvent[] }>;
   /** Extends the leases of the worker's running jobs; returns the jobs whose cancel was requested. */
   renewJobLeases(workerId: string, leaseMs: number, now: number): Promise<Array<{ workflow_id: string; index: number; run: number }>>;
   /** Retrying jobs whose time came → ready. */

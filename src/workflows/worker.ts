@@ -15,6 +15,8 @@ import { runActionJob } from './execute/step-job.js';
 import type { WorkflowActionRunner } from './actions.js';
 import type { EndingHooks } from './ending.js';
 import { ChangePublisher } from './publisher.js';
+import { changeEvents } from './events.js';
+import type { EventInsert, InsertedEvent } from '../store/store.js';
 import type { ActionRegistry } from '../actions/registry.js';
 import type { ActionServices } from '../actions/executor.js';
 import type { ActionOutcome } from '../actions/model.js';
@@ -35,6 +37,8 @@ export interface WorkerOptions {
   store: Store;
   /** Publishes one event durably (the engine's dispatcher). */
   publish: (event: NewEvent) => Promise<unknown>;
+  /** Writes finishes' events in the finishes' own transaction; without one they are published after it. */
+  outbox?: WorkerOutbox;
   actions: () => Promise<{ registry: ActionRegistry; services: ActionServices }>;
   /** Parks an awaiting outcome of a step and waits for its end (src/actions/waits.ts settleOutcome). */
   settle: (outcome: ActionOutcome, request: { actionType: string; params: JsonObject; ownerId: string; signal: AbortSignal }) => Promise<ActionOutcome>;
@@ -122,7 +126,9 @@ export class Worker {
   private finishQueue: Array<{ job: JobRecord; finish: JobFinish; slot: TimelineSlot }> = [];
   private finishScheduled = false;
   private flushTimer: NodeJS.Timeout | null = null;
-  private readonly flushes = new Set<Promise<void>>();
+  private flushing: Promise<void> = Promise.resolve();
+  /** Names of the workflows whose jobs run here, for their events (known once their context loaded). */
+  private readonly workflowNames = new Map<string, string>();
   /**
    * The changes to publish, in the order they happened: a start is known at once, a finish's
    * change only once it is written. Published from the front up to the first unwritten finish.
@@ -412,6 +418,7 @@ export class Worker {
   private async loadContext(workflowId: string): Promise<WorkflowContext> {
     const [model, workflow] = await Promise.all([this.options.store.workflows.getWorkflowModel(workflowId), this.options.store.workflows.getWorkflow(workflowId)]);
     if (!model || !workflow) throw new Error(`workflow ${workflowId} is gone`);
+    this.workflowNames.set(workflowId, workflow.name);
     const steps = new Map<string, number>();
     for (const job of model.jobs) if (job.step) steps.set(job.step.id, job.index);
     return { model, workflow, steps };
@@ -564,46 +571,96 @@ export class Worker {
     }
   }
 
+  /** One flush at a time: each writes the front of the timeline, in order. */
   private startFlush(): void {
-    const flush = this.flushFinishes();
-    this.flushes.add(flush);
-    void flush.finally(() => this.flushes.delete(flush));
+    this.flushing = this.flushing.then(() => this.flushFinishes());
   }
 
   /** Writes every pending finish (the last ones, when the worker stops). */
   private async flushAll(): Promise<void> {
-    while (this.flushes.size > 0) await Promise.allSettled([...this.flushes]);
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
-    await this.flushFinishes();
+    this.startFlush();
+    await this.flushing;
   }
 
   private async flushFinishes(): Promise<void> {
     this.finishScheduled = false;
+    const outbox = this.options.outbox;
+    // Before taking the batch: the claim below must be asked in the same turn as the finishes' write.
+    if (outbox && this.finishQueue.length > 0) await outbox.prepare().catch((error: unknown) => this.report(error, 'hooks'));
     const batch = this.finishQueue;
     this.finishQueue = [];
+    let plan: OutboxPlan | null = null;
     if (batch.length > 0) {
+      const finishes = batch.map((entry) => entry.finish);
       // Asked in the same turn, the claim joins the finishes' transaction on SQLite (one commit for
       // all) and sees the dependents they just made ready.
-      const finishing = this.options.store.workflows.finishJobs(batch.map((entry) => entry.finish));
+      const finishing = outbox
+        ? this.options.store.workflows.finishJobsWithEvents(finishes, {
+            events: (changes) => {
+              plan = this.outboxPlan(batch, changes, outbox);
+              return plan.inserts;
+            },
+          })
+        : this.options.store.workflows.finishJobs(finishes).then((changes) => ({ changes, events: [] }));
       const claiming = this.claim();
-      let changes: Array<WorkflowChange | null>;
+      let written: { changes: Array<WorkflowChange | null>; events: InsertedEvent[] };
       try {
-        changes = await finishing;
+        written = await finishing;
       } catch (error) {
         // Not written: the jobs stay running under this worker's lease, and run again when it expires.
         this.report(error, 'finish');
-        changes = batch.map(() => null);
+        written = { changes: batch.map(() => null), events: [] };
+        plan = null;
       }
       await claiming;
       batch.forEach((entry, index) => {
-        entry.slot.change = changes[index];
+        entry.slot.change = written.changes[index];
         entry.slot.written = true;
       });
-      for (const [index, entry] of batch.entries()) this.options.onJobEnd?.(entry.job, changes[index]);
+      const committed = plan as OutboxPlan | null;
+      if (committed && outbox) {
+        this.timeline.splice(0, committed.count);
+        outbox.committed(written.events);
+        for (const change of committed.inserted) this.noteChange(change);
+        await Promise.all(committed.after.map((change) => this.publishChange(change).catch((error: unknown) => this.report(error, 'publish'))));
+      }
+      for (const [index, entry] of batch.entries()) this.options.onJobEnd?.(entry.job, written.changes[index]);
     }
     await this.publishTimeline();
     this.poke();
+  }
+
+  /**
+   * The events of the timeline's front, as they will be once this batch is written: inserted in
+   * its transaction. A change that ends a workflow is published after the commit instead (its
+   * ending — DAG outputs, queued allocations — comes before `workflow.*`), and so is one whose
+   * workflow's name this worker does not know yet.
+   */
+  private outboxPlan(batch: ReadonlyArray<{ slot: TimelineSlot }>, changes: ReadonlyArray<WorkflowChange | null>, outbox: WorkerOutbox): OutboxPlan {
+    const finishing = new Map(batch.map((entry, index) => [entry.slot, changes[index]]));
+    const plan: OutboxPlan = { count: 0, inserts: [], inserted: [], after: [] };
+    for (const slot of this.timeline) {
+      if (!slot.written && !finishing.has(slot)) break;
+      plan.count += 1;
+      const change = slot.written ? slot.change : (finishing.get(slot) ?? null);
+      if (!change) continue;
+      const name = this.workflowNames.get(change.workflow_id);
+      if (name === undefined || (change.workflow && isWorkflowEnded(change.workflow.to))) {
+        plan.after.push(change);
+        continue;
+      }
+      for (const event of changeEvents({ id: change.workflow_id, name }, change, null)) {
+        try {
+          plan.inserts.push(outbox.insert(event));
+        } catch (error) {
+          this.report(error, `event ${event.type}`);
+        }
+      }
+      plan.inserted.push(change);
+    }
+    return plan;
   }
 
   /** Publishes the timeline's front up to the first unwritten finish; published together, they share one commit. */
@@ -617,12 +674,20 @@ export class Worker {
   }
 
   private publishChange(change: WorkflowChange): Promise<void> {
+    this.noteChange(change);
+    return this.publisher.publish(change);
+  }
+
+  /** What this worker learns from a change besides its events: actions to run, a workflow gone. */
+  private noteChange(change: WorkflowChange): void {
     if (change.actions_pending.length > 0) {
       this.actionsDue = true;
       this.poke();
     }
-    if (change.workflow && isWorkflowEnded(change.workflow.to)) this.models.delete(change.workflow_id);
-    return this.publisher.publish(change);
+    if (change.workflow && isWorkflowEnded(change.workflow.to)) {
+      this.models.delete(change.workflow_id);
+      this.workflowNames.delete(change.workflow_id);
+    }
   }
 
   private async runActions(triggers: readonly TriggerType[]): Promise<void> {
@@ -702,6 +767,26 @@ export class Worker {
 /** Whether a job may wait in a lane behind another: a command without recovery scripts. */
 function waitsInLane(job: JobRecord): boolean {
   return job.spec.command !== null && job.spec.failure_rules.every((rule) => !rule.recovery_script);
+}
+
+/** Writes events in the transaction of the finishes they tell of (the engine's dispatcher). */
+export interface WorkerOutbox {
+  /** Before the write: the hook set events are matched against is brought up to date. */
+  prepare(): Promise<void>;
+  /** An event's insert (validated; throws what publishing would reject). */
+  insert(event: NewEvent): EventInsert;
+  /** After the commit: what was inserted. */
+  committed(inserted: readonly InsertedEvent[]): void;
+}
+
+/** What one flush writes of the timeline: its first `count` slots. */
+interface OutboxPlan {
+  count: number;
+  inserts: EventInsert[];
+  /** The changes whose events are among the inserts. */
+  inserted: WorkflowChange[];
+  /** The changes to publish after the commit instead. */
+  after: WorkflowChange[];
 }
 
 /** A change to publish, or a finish's place until it is written (then its change, or null). */

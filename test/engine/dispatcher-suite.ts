@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Dispatcher, type ProcessedEvent } from '../../src/events/dispatcher.js';
+import { isHookflowError } from '../../src/errors.js';
 import type { EventRecord } from '../../src/events/model.js';
 import { buildHook } from '../../src/hooks/definition.js';
 import { createHookHost } from '../../src/hooks/host.js';
@@ -147,6 +148,26 @@ export function runDispatcherSuite(label: string, open: () => Promise<StoreHandl
       const { event } = await dispatcher.publish({ type: 'nobody.listens' });
       assert.equal(event.status, 'completed');
       assert.equal((await store.getEvent(event.id))?.status, 'completed');
+      await dispatcher.stop(1000);
+    });
+
+    it('runs the hooks of events another write inserted (an outbox), and completes the unwanted ones there', async () => {
+      const runtime = new ScriptedRuntime();
+      await store.saveHook(hook('o-wanted', ['outbox.wanted']), { replace: true });
+      const dispatcher = await start(runtime);
+      await dispatcher.prepareOutbox();
+      const wanted = dispatcher.outboxInsert({ type: 'outbox.wanted', data: { n: 1 }, source: 'worker' });
+      const unwanted = dispatcher.outboxInsert({ type: 'outbox.unwanted' });
+      assert.equal(wanted.completed, false);
+      assert.equal(unwanted.completed, true);
+      assert.throws(() => dispatcher.outboxInsert({ type: 'Not A Type' }), (error: unknown) => isHookflowError(error));
+      const inserted = await store.insertEvents([wanted, unwanted]);
+      dispatcher.outboxCommitted(inserted);
+      const done = await dispatcher.waitFor(wanted.event.id);
+      assert.equal(done.event.status, 'completed');
+      assert.deepEqual(done.executions.map((e) => e.hook_name), ['o-wanted']);
+      assert.equal((await store.getEvent(unwanted.event.id))?.status, 'completed');
+      assert.equal((await store.listExecutionsForEvent(unwanted.event.id)).length, 0);
       await dispatcher.stop(1000);
     });
 

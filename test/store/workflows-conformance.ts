@@ -17,6 +17,7 @@ import type {
 } from '../../src/store/workflows.js';
 import type { FailureRule, JobModel, StepPart, TriggerType, WorkflowActionModel, WorkflowModel } from '../../src/workflows/model.js';
 import type { StoreHarness } from './conformance.js';
+import type { EventInsert } from '../../src/store/store.js';
 
 const NOW = 1_800_000_000_000;
 const LEASE = 60_000;
@@ -452,6 +453,59 @@ export function runWorkflowStoreConformance(label: string, openStore: () => Prom
         assert.equal((await store.getJob(workflow.id, 0))?.status, 'running');
         assert.ok(await finish(a));
         assert.equal(await finish(a), null, 'a second finish of the same claim');
+      });
+    });
+
+    describe('finishing with events (outbox)', () => {
+      const eventOf = (change: WorkflowChange | null, i: number): EventInsert => ({
+        event: {
+          id: newId(NOW + i),
+          type: 'job.completed',
+          data: { moves: change ? moves(change) : [] },
+          stack: null,
+          source: 'worker',
+          correlation_id: null,
+          idempotency_key: null,
+          parent_id: null,
+          created_at: NOW + i,
+        },
+        claim: null,
+        completed: true,
+      });
+
+      it('writes the finishes and the events made from their changes in one transaction', async () => {
+        const { workflow } = await create(workflowModel([{ name: 'a' }, { name: 'b' }, { name: 'c', deps: [0, 1] }]));
+        const jobs = await claim(workflow.id);
+        const { changes, events } = await store.finishJobsWithEvents(
+          jobs.map((job) => finishOf(job)),
+          { events: (made) => made.map(eventOf) },
+        );
+        assert.deepEqual(changes.map((change) => moves(change)), [['0:running>completed'], ['1:running>completed', '2:blocked>ready']]);
+        assert.equal(events.length, 2);
+        for (const [i, { event, created }] of events.entries()) {
+          assert.ok(created);
+          const stored = await harness.store.getEvent(event.id);
+          assert.equal(stored?.status, 'completed');
+          assert.deepEqual(stored?.data, { moves: moves(changes[i]) });
+        }
+        assert.deepEqual(await statuses(workflow.id), ['completed', 'completed', 'ready']);
+      });
+
+      it('writes nothing when the events cannot be made, and the finish can be written again', async () => {
+        const { workflow } = await create(workflowModel([{ name: 'a' }]));
+        const [job] = await claim(workflow.id);
+        await assert.rejects(
+          store.finishJobsWithEvents([finishOf(job)], {
+            events: () => {
+              throw new Error('no events today');
+            },
+          }),
+          /no events today/,
+        );
+        assert.deepEqual(await statuses(workflow.id), ['running']);
+        const { changes, events } = await store.finishJobsWithEvents([finishOf(job)], { events: () => [] });
+        assert.deepEqual(moves(changes[0]), ['0:running>completed']);
+        assert.deepEqual(events, []);
       });
     });
 

@@ -26,8 +26,9 @@ import {
 } from './connection.js';
 import { EventsListener } from './listener.js';
 import { migrate } from './migrate.js';
-import { EVENT_COLUMNS, jsonParam, newEventRecord, toEvent, toExecution, toHook, toProcess, type Row } from '../rows.js';
+import { EVENT_COLUMNS, jsonParam, toEvent, toExecution, toHook, toProcess, type Row } from '../rows.js';
 import * as sql from './statements.js';
+import { insertEventRows } from './event-inserts.js';
 
 export type PostgresStoreOptions = PoolOptions;
 
@@ -132,56 +133,8 @@ export class PostgresStore implements Store {
   // ── events ────────────────────────────────────────────────────────────────────────────────
 
   async insertEvents(rows: readonly EventInsert[]): Promise<InsertedEvent[]> {
-    if (rows.length === 0) return [];
-    const records = rows.map(newEventRecord);
-    const insert = {
-      name: 'hf_insert_events',
-      text: sql.INSERT_EVENTS,
-      values: [
-        records.map((r) => r.id),
-        records.map((r) => r.type),
-        records.map((r) => r.stack),
-        records.map((r) => r.source),
-        records.map((r) => jsonParam(r.data)),
-        records.map((r) => r.status),
-        records.map((r) => r.attempts),
-        records.map((r) => r.created_at),
-        records.map((r) => r.processed_at),
-        records.map((r) => r.correlation_id),
-        records.map((r) => r.idempotency_key),
-        records.map((r) => r.parent_id),
-        rows.map((r) => r.claim?.owner ?? null),
-        rows.map((r) => r.claim?.lease_expires_at ?? null),
-      ],
-    };
     // Two batches racing on the same idempotency keys in different orders can deadlock.
-    const inserted = await this.retrying(() => this.rows(insert));
-    const created = new Set(inserted.map((row) => String(row.id)));
-    if (created.size === records.length) return records.map((event) => ({ event, created: true }));
-
-    // Rows skipped for an existing idempotency key get the event that holds the key. That event
-    // is committed (ON CONFLICT waited for it), so a plain read finds it.
-    const keys = records.filter((r) => !created.has(r.id)).map((r) => r.idempotency_key as string);
-    const existing = new Map(
-      (await this.rows({ name: 'hf_events_by_keys', text: sql.EVENTS_BY_KEYS, values: [keys] })).map((row) => [
-        String(row.idempotency_key),
-        toEvent(row),
-      ]),
-    );
-    const results = records.map((event): InsertedEvent | null => {
-      if (created.has(event.id)) return { event, created: true };
-      const first = existing.get(event.idempotency_key as string);
-      return first ? { event: first, created: false } : null;
-    });
-    // The holder of a key was deleted between the two statements: insert those rows again.
-    const vanished = results.flatMap((result, index) => (result ? [] : [index]));
-    if (vanished.length > 0) {
-      const again = await this.insertEvents(vanished.map((index) => rows[index]));
-      vanished.forEach((index, i) => {
-        results[index] = again[i];
-      });
-    }
-    return results as InsertedEvent[];
+    return insertEventRows((query) => this.retrying(() => this.rows(query)), rows);
   }
 
   async claimEvents(owner: string, leaseMs: number, limit: number): Promise<EventRecord[]> {

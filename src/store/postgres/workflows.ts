@@ -46,13 +46,16 @@ import type {
   JobRecord,
   JobStatus,
   NewWorkflow,
+  TransitionOutbox,
   WorkflowActionRecord,
   WorkflowChange,
   WorkflowQuery,
   WorkflowRecord,
   WorkflowStore,
 } from '../workflows.js';
+import type { InsertedEvent } from '../store.js';
 import { retryTransient } from './connection.js';
+import { insertEventRows } from './event-inserts.js';
 
 type Transaction = <T>(run: (client: pg.PoolClient) => Promise<T>) => Promise<T>;
 
@@ -382,6 +385,20 @@ export class PostgresWorkflows implements WorkflowStore {
 
   async finishJobs(finishes: readonly JobFinish[]): Promise<Array<WorkflowChange | null>> {
     return Promise.all(finishes.map((finish) => this.run(() => finishProgram(finish))));
+  }
+
+  async finishJobsWithEvents(finishes: readonly JobFinish[], outbox: TransitionOutbox): Promise<{ changes: Array<WorkflowChange | null>; events: InsertedEvent[] }> {
+    return retryTransient(
+      () =>
+        this.transaction(async (client) => {
+          const access = transactionAccess(client);
+          const changes: Array<WorkflowChange | null> = [];
+          for (const finish of finishes) changes.push(await runAsync(finishProgram(finish), access));
+          const events = await insertEventRows(async (query) => (await client.query<Row>(query)).rows, outbox.events(changes));
+          return { changes, events };
+        }),
+      TRANSIENT_ATTEMPTS,
+    );
   }
 
   async renewJobLeases(workerId: string, leaseMs: number, now: number): Promise<Array<{ workflow_id: string; index: number; run: number }>> {

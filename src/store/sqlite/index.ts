@@ -79,7 +79,7 @@ export class SqliteStore implements Store {
     readonly path: string,
     private readonly db: Database.Database,
   ) {
-    const access: SqliteAccess = { stmt: (sql) => this.stmt(sql), write: (work) => this.write(work) };
+    const access: SqliteAccess = { stmt: (sql) => this.stmt(sql), write: (work) => this.write(work), insertEventsNow: (rows) => this.insertEventsNow(rows) };
     this.accounts = new SqliteAccounts(access);
     this.sources = new SqliteSources(access);
     this.waits = new SqliteWaits(access);
@@ -226,14 +226,16 @@ export class SqliteStore implements Store {
 
   async insertEvents(rows: readonly EventInsert[]): Promise<InsertedEvent[]> {
     if (rows.length === 0) return [];
-    const records: EventRecord[] = [];
-    const params: InsertParams[] = [];
-    for (const row of rows) {
-      const prepared = insertParams(row);
-      records.push(prepared.record);
-      params.push(prepared.params);
-    }
+    const { records, params } = prepareInserts(rows);
     return insertedEvents(records, await this.eventWrite('insert', { rows: params }));
+  }
+
+  /** insertEvents inside a write already running on this connection (see SqliteAccess). */
+  private insertEventsNow(rows: readonly EventInsert[]): InsertedEvent[] {
+    if (rows.length === 0) return [];
+    const { records, params } = prepareInserts(rows);
+    this.eventWrites ??= new EventWrites(this.db);
+    return insertedEvents(records, this.eventWrites.apply('insert', { rows: params }));
   }
 
   async claimEvents(owner: string, leaseMs: number, limit: number): Promise<EventRecord[]> {
@@ -551,6 +553,17 @@ export class SqliteStore implements Store {
     this.startWriter();
     return null;
   }
+}
+
+function prepareInserts(rows: readonly EventInsert[]): { records: EventRecord[]; params: InsertParams[] } {
+  const records: EventRecord[] = [];
+  const params: InsertParams[] = [];
+  for (const row of rows) {
+    const prepared = insertParams(row);
+    records.push(prepared.record);
+    params.push(prepared.params);
+  }
+  return { records, params };
 }
 
 const regexCache = new Map<string, RegExp>();

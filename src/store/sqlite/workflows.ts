@@ -50,12 +50,14 @@ import type {
   JobRecord,
   JobStatus,
   NewWorkflow,
+  TransitionOutbox,
   WorkflowActionRecord,
   WorkflowChange,
   WorkflowQuery,
   WorkflowRecord,
   WorkflowStore,
 } from '../workflows.js';
+import type { InsertedEvent } from '../store.js';
 import type { SqliteAccess } from './access.js';
 
 const WAITING = `('uninitialized', 'blocked', 'ready', 'pending', 'retrying')`;
@@ -375,6 +377,13 @@ export class SqliteWorkflows implements WorkflowStore {
 
   async finishJobs(finishes: readonly JobFinish[]): Promise<Array<WorkflowChange | null>> {
     return Promise.all(finishes.map((finish) => this.db.write(() => runSync(finishProgram(finish), this.tx))));
+  }
+
+  async finishJobsWithEvents(finishes: readonly JobFinish[], outbox: TransitionOutbox): Promise<{ changes: Array<WorkflowChange | null>; events: InsertedEvent[] }> {
+    return this.db.write(() => {
+      const changes = finishes.map((finish) => runSync(finishProgram(finish), this.tx));
+      return { changes, events: this.db.insertEventsNow(outbox.events(changes)) };
+    });
   }
 
   async renewJobLeases(workerId: string, leaseMs: number, now: number): Promise<Array<{ workflow_id: string; index: number; run: number }>> {
