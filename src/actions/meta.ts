@@ -1,4 +1,5 @@
-import semver from 'semver';
+// Only `valid` from semver: the package's index loads all of its ~50 modules, at the start of every worker.
+import semverValid from 'semver/functions/valid.js';
 import { HookflowError } from '../errors.js';
 import { OUTPUT_TYPES, PARAM_TYPES, type ActionDefinition, type ActionMeta, type ParamDefinition } from './model.js';
 
@@ -83,7 +84,7 @@ export function actionMetaProblems(meta: unknown): string[] {
   const problems: string[] = [];
   const m = meta as Partial<ActionMeta> & Record<string, unknown>;
   if (!nonEmptyString(m.type) || !TYPE.test(m.type)) problems.push(`type "${String(m.type ?? '')}" must be snake_case (lowercase letters, digits and _, e.g. http_request)`);
-  if (!nonEmptyString(m.version) || semver.valid(m.version) === null) problems.push(`version "${String(m.version ?? '')}" must be a semantic version like 1.0.0`);
+  if (!nonEmptyString(m.version) || semverValid(m.version) === null) problems.push(`version "${String(m.version ?? '')}" must be a semantic version like 1.0.0`);
   for (const field of ['name', 'description', 'category'] as const) if (!nonEmptyString(m[field])) problems.push(`${field} is required`);
   if (m.executionMode !== 'sync' && m.executionMode !== 'event_driven') problems.push(`executionMode must be "sync" or "event_driven", not ${JSON.stringify(m.executionMode)}`);
   if (typeof m.idempotent !== 'boolean') problems.push('idempotent must be true or false (is the action safe to retry?)');

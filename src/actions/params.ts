@@ -1,4 +1,5 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { HookflowError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../events/model.js';
 import { nearest } from '../events/suggest.js';
@@ -98,14 +99,24 @@ export function paramsSchema(meta: ActionMeta): JsonSchema {
   };
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, validateSchema: false });
+let ajv: Ajv | undefined;
+
+/** ajv, required with the first params checked: a worker running only commands never loads its ~60 modules. */
+function paramsAjv(): Ajv {
+  if (!ajv) {
+    const { Ajv: AjvClass } = createRequire(import.meta.url)('ajv') as { Ajv: typeof Ajv };
+    ajv = new AjvClass({ allErrors: true, useDefaults: true, strict: false, validateSchema: false });
+  }
+  return ajv;
+}
+
 const compiled = new WeakMap<ActionMeta, ValidateFunction>();
 
 function validatorFor(meta: ActionMeta): ValidateFunction {
   let validate = compiled.get(meta);
   if (!validate) {
     const { $schema: _dialect, ...schema } = paramsSchema(meta);
-    validate = ajv.compile(schema);
+    validate = paramsAjv().compile(schema);
     compiled.set(meta, validate);
   }
   return validate;

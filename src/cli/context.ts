@@ -1,12 +1,10 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { resolvePaths } from '../config.js';
-import { AuthService } from '../auth/service.js';
 import { loadCredential, normaliseUrl } from '../client/credentials.js';
-import { localPrograms } from '../client/programs-local.js';
-import { ApiClient, remoteServices } from '../client/remote.js';
-import type { HookflowServices, WorkflowServices } from '../client/services.js';
-import { Engine, type EngineOptions } from '../engine.js';
+import type { ApiClient } from '../client/remote.js';
+import type { HookflowServices } from '../client/services.js';
+import type { Engine, EngineOptions } from '../engine.js';
 import { HookflowError } from '../errors.js';
 import { colorEnabled, Output, type TextSink } from './output.js';
 import { maxEventBytes } from './parse.js';
@@ -36,7 +34,11 @@ export interface GlobalOptions {
 
 export { PACKAGE_ROOT, packageVersion } from '../version.js';
 
-/** One run of the CLI: its streams, and the exit code a command may set without throwing. */
+/**
+ * One run of the CLI: its streams, and the exit code a command may set without throwing. The
+ * engine, the HTTP client and the services are imported when a command first asks for them, so
+ * `hookflow --help` and commands that need neither do not pay for loading them.
+ */
 export class CliSession {
   exitCode = 0;
 
@@ -62,7 +64,9 @@ export class CliSession {
   /** Opens the engine on the local store, runs `body`, and always closes the engine again. */
   async withEngine(command: Command, body: (engine: Engine, out: Output) => Promise<void>, extra: Partial<EngineOptions> = {}): Promise<void> {
     const out = this.output(command);
-    const engine = await Engine.open(this.engineOptions(command, extra));
+    const options = this.engineOptions(command, extra);
+    const { Engine } = await import('../engine.js');
+    const engine = await Engine.open(options);
     // A dispatcher error (a failed write of a follow-up event) must not crash the command.
     engine.dispatcher.on('error', (error: unknown) => out.warn(`dispatcher: ${error instanceof Error ? error.message : String(error)}`));
     let failed = false;
@@ -86,11 +90,12 @@ export class CliSession {
   }
 
   /** An API client for the remote server, with `--token`, HOOKFLOW_TOKEN or the token saved by `hookflow login`. */
-  apiClient(command: Command, url: string): ApiClient {
+  async apiClient(command: Command, url: string): Promise<ApiClient> {
     const token = this.globals(command).token ?? this.io.env.HOOKFLOW_TOKEN ?? loadCredential(this.io.env, url)?.token;
     if (!token) {
       throw new HookflowError('HF_ERR_UNAUTHORIZED', `no token for ${url}`, { hint: `run \`hookflow login --url ${url}\`, or pass --token / HOOKFLOW_TOKEN` });
     }
+    const { ApiClient } = await import('../client/remote.js');
     return new ApiClient(url, token);
   }
 
@@ -100,32 +105,13 @@ export class CliSession {
    */
   async withServices(command: Command, body: (services: HookflowServices, out: Output) => Promise<void>): Promise<void> {
     const url = this.remoteUrl(command);
-    if (url) return body(remoteServices(this.apiClient(command, url)), this.output(command));
-    await this.withEngine(command, async (engine, out) => {
-      let accounts: AuthService | null = null;
-      const lazyAccounts = async () => (accounts ??= await AuthService.open(engine.store, engine.secretBox));
-      const services: HookflowServices = {
-        target: engine.options.storeUrl,
-        maxEventBytes: engine.dispatcher.maxEventBytes,
-        events: engine.events,
-        hooks: engine.hooks,
-        secrets: engine.secrets,
-        state: engine.state,
-        workflows: lazyWorkflows(engine),
-        programs: localPrograms(() => engine.programs()),
-        accounts: {
-          addUser: async (...args) => (await lazyAccounts()).addUser(...args),
-          listUsers: async () => (await lazyAccounts()).listUsers(),
-          removeUser: async (...args) => (await lazyAccounts()).removeUser(...args),
-          setPassword: async (...args) => (await lazyAccounts()).setPassword(...args),
-          setRole: async (...args) => (await lazyAccounts()).setRole(...args),
-          createToken: async (...args) => (await lazyAccounts()).createToken(...args),
-          listTokens: async () => (await lazyAccounts()).listTokens(),
-          revokeToken: async (...args) => (await lazyAccounts()).revokeToken(...args),
-        },
-      };
-      await body(services, out);
-    });
+    if (url) {
+      const client = await this.apiClient(command, url);
+      const { remoteServices } = await import('../client/remote.js');
+      return body(remoteServices(client), this.output(command));
+    }
+    const { localServices } = await import('./local-services.js');
+    await this.withEngine(command, (engine, out) => body(localServices(engine), out));
   }
 
   /** All of standard input as text (piped secrets, `--data @-`). */
@@ -134,28 +120,4 @@ export class CliSession {
     for await (const chunk of this.io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
     return Buffer.concat(chunks).toString('utf8');
   }
-}
-
-/** The engine's WorkflowService, loaded on first use: its modules cost start-up time other commands need not pay. */
-function lazyWorkflows(engine: Engine): WorkflowServices {
-  const load = () => engine.workflows();
-  return {
-    validate: async (...args) => (await load()).validate(...args),
-    submit: async (...args) => (await load()).submit(...args),
-    get: async (...args) => (await load()).get(...args),
-    list: async (...args) => (await load()).list(...args),
-    status: async (...args) => (await load()).status(...args),
-    jobs: async (...args) => (await load()).jobs(...args),
-    job: async (...args) => (await load()).job(...args),
-    logs: async (...args) => (await load()).logs(...args),
-    outputs: async (...args) => (await load()).outputs(...args),
-    cancel: async (...args) => (await load()).cancel(...args),
-    restart: async (...args) => (await load()).restart(...args),
-    actions: async (...args) => (await load()).actions(...args),
-    graph: async (...args) => (await load()).graph(...args),
-    workers: async (...args) => (await load()).workers(...args),
-    allocations: async (...args) => (await load()).allocations(...args),
-    cancelAllocations: async (...args) => (await load()).cancelAllocations(...args),
-    waitForEnd: async (...args) => (await load()).waitForEnd(...args),
-  };
 }

@@ -24,7 +24,11 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
-/** The `hookflow` program: every command group wired to one session. */
+/**
+ * The `hookflow` program: every command group wired to one session. A group's module only declares
+ * its commands (names, options, help); what a command does lives in its `*-run.ts` module, imported
+ * when the command runs, so `--help`, `--version` and each command load no other command's code.
+ */
 export function buildProgram(session: CliSession): Command {
   const { io } = session;
   const colors = pc.createColors(colorEnabled(io.isTTY, io.env));

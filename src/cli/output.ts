@@ -1,4 +1,5 @@
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import type Table from 'cli-table3';
 import pc from 'picocolors';
 import type { EventRecord, EventStatus, HookExecutionRecord, JsonValue } from '../events/model.js';
 import type { EventWithExecutions } from '../events/service.js';
@@ -9,6 +10,14 @@ export interface TextSink {
 }
 
 export type Colors = ReturnType<typeof pc.createColors>;
+
+let TableClass: typeof Table | undefined;
+
+/** cli-table3, required with the first table: `--help`, `--version` and JSON output never load it. */
+function tableClass(): typeof Table {
+  TableClass ??= createRequire(import.meta.url)('cli-table3') as typeof Table;
+  return TableClass;
+}
 
 /** Colour only for a person at a terminal, and never when NO_COLOR is set (https://no-color.org). */
 export function colorEnabled(isTTY: boolean, env: NodeJS.ProcessEnv): boolean {
@@ -52,7 +61,7 @@ export class Output {
 
   /** A boxed table; `widths` (null = fit the content) wraps long cells instead of cutting them. */
   table(head: string[], rows: Array<Array<string | number>>, widths?: Array<number | null>): void {
-    const table = new Table({
+    const table = new (tableClass())({
       head: head.map((title) => this.colors.bold(title)),
       style: { head: [], border: [], compact: true },
       ...(widths ? { colWidths: widths, wordWrap: true } : { wordWrap: false }),

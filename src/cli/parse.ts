@@ -105,3 +105,22 @@ export function maskStoreUrl(url: string): string {
     password ? `${head}****@` : `${head}@`,
   );
 }
+
+/** `k=v`: the value as JSON when it parses (numbers, booleans, lists), else as text. */
+export function parseParamAssignments(assignments: readonly string[]): JsonObject {
+  const params: JsonObject = {};
+  for (const assignment of assignments) {
+    const at = assignment.indexOf('=');
+    if (at <= 0) throw new UsageError(`--param "${assignment}" is not KEY=VALUE`, 'e.g. --param seconds=2 --param message="hello world"');
+    const key = assignment.slice(0, at);
+    const text = assignment.slice(at + 1);
+    let value: JsonValue;
+    try {
+      value = JSON.parse(text) as JsonValue;
+    } catch {
+      value = text;
+    }
+    params[key] = value;
+  }
+  return params;
+}

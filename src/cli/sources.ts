@@ -1,14 +1,10 @@
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { MAX_PAYLOAD_BYTES, type ScheduleConfig, type WatcherConfig, type WebhookConfig } from '../sources/config.js';
-import { sourceJson, webhookPath } from '../sources/json.js';
-import { remoteSources } from '../sources/remote.js';
-import { sourceServiceFor, type SourceOperations, type SourceView } from '../sources/service.js';
 import type { SourceKind } from '../store/sources.js';
 import type { CliSession } from './context.js';
-import { formatTime, type Output } from './output.js';
-import { parseEventData } from '../events/validate.js';
-import { collect, duration, readEventData, UsageError } from './parse.js';
+import { collect, duration } from './parse.js';
+import type { ScheduleFlags, WatchFlags, WebhookFlags } from './sources-run.js';
+
+const run = () => import('./sources-run.js');
 
 /**
  * `hookflow schedule …`, `hookflow watch …`, `hookflow webhook …`: event sources kept in the
@@ -20,19 +16,6 @@ export function registerSourceCommands(program: Command, session: CliSession): v
   registerWebhookCommands(program, session);
 }
 
-/** The sources of the server named by --url / HOOKFLOW_URL, or else of the local store. */
-async function withSources(session: CliSession, command: Command, body: (sources: SourceOperations, out: Output) => Promise<void>): Promise<void> {
-  const url = session.remoteUrl(command);
-  if (url) return body(remoteSources(session.apiClient(command, url)), session.output(command));
-  await session.withEngine(command, (engine, out) => body(sourceServiceFor(engine, 'cli'), out));
-}
-
-interface CommonFlags {
-  stack?: string;
-  disabled?: boolean;
-  replace?: boolean;
-}
-
 function addCommonOptions(command: Command, noun: string): Command {
   return command
     .option('--stack <stack>', 'the stack of the events it publishes')
@@ -40,77 +23,30 @@ function addCommonOptions(command: Command, noun: string): Command {
     .option('--replace', `replace a ${noun} of the same name`);
 }
 
-/** add: save, warn, and print the saved source (or its JSON). */
-async function save(
-  session: CliSession,
-  command: Command,
-  kind: SourceKind,
-  name: string,
-  config: Record<string, unknown>,
-  flags: CommonFlags,
-  describe: (out: Output, source: SourceView) => void,
-): Promise<void> {
-  await withSources(session, command, async (sources, out) => {
-    const saved = await sources.save(kind, { name, enabled: flags.disabled ? false : undefined, config }, { replace: flags.replace });
-    for (const warning of saved.warnings) out.warn(warning);
-    if (out.json) return out.data(sourceJson(saved.source));
-    describe(out, saved.source);
-  });
-}
-
 /** list, remove, enable, disable: the same for every kind. */
-function registerManagement(parent: Command, session: CliSession, kind: SourceKind, noun: string, table: (out: Output, sources: SourceView[]) => void, empty: string): void {
+function registerManagement(parent: Command, session: CliSession, kind: SourceKind, noun: string, empty: string): void {
   parent
     .command('list')
     .description(`list ${noun}s`)
-    .action(async (_flags: unknown, command: Command) => {
-      await withSources(session, command, async (sources, out) => {
-        const listed = await sources.list(kind);
-        if (out.json) return out.data(listed.map(sourceJson));
-        if (listed.length === 0) return out.line(empty);
-        table(out, listed);
-      });
-    });
+    .action(async (_flags: unknown, command: Command) => (await run()).list(session, kind, empty, command));
 
   parent
     .command('remove')
     .alias('rm')
     .description(`remove a ${noun}`)
     .argument('<name>', `${noun} name`)
-    .action(async (name: string, _flags: unknown, command: Command) => {
-      await withSources(session, command, async (sources, out) => {
-        await sources.remove(kind, name);
-        if (out.json) return out.data({ removed: name });
-        out.line(`${noun} ${name} removed`);
-      });
-    });
+    .action(async (name: string, _flags: unknown, command: Command) => (await run()).remove(session, kind, noun, name, command));
 
   for (const enabled of [true, false]) {
     parent
       .command(enabled ? 'enable' : 'disable')
       .description(enabled ? `enable a ${noun}` : `disable a ${noun}: it stays defined but publishes nothing`)
       .argument('<name>', `${noun} name`)
-      .action(async (name: string, _flags: unknown, command: Command) => {
-        await withSources(session, command, async (sources, out) => {
-          const source = await sources.setEnabled(kind, name, enabled);
-          if (out.json) return out.data(sourceJson(source));
-          out.line(`${noun} ${name} ${enabled ? 'enabled' : 'disabled'}`);
-        });
-      });
+      .action(async (name: string, _flags: unknown, command: Command) => (await run()).setEnabled(session, kind, noun, name, enabled, command));
   }
 }
 
-const onOff = (enabled: boolean) => (enabled ? '✅' : '⏸');
-
 // ── schedules ───────────────────────────────────────────────────────────────────────────────
-
-interface ScheduleFlags extends CommonFlags {
-  cron: string;
-  timezone?: string;
-  event?: string;
-  payload?: string;
-  catchUp?: boolean;
-}
 
 function registerScheduleCommands(program: Command, session: CliSession): void {
   const schedule = program.command('schedule').alias('schedules').description('cron schedules that publish events (run by `hookflow serve`)');
@@ -126,44 +62,12 @@ function registerScheduleCommands(program: Command, session: CliSession): void {
       .option('--payload <json>', 'a JSON object published with every tick (@FILE reads a file, @- standard input)')
       .option('--catch-up', 'after downtime, run once for the missed ticks (they are always reported as schedule.missed)'),
     'schedule',
-  ).action(async (name: string, flags: ScheduleFlags, command: Command) => {
-    const payload =
-      flags.payload === undefined || flags.payload.startsWith('@')
-        ? await readEventData(flags.payload, MAX_PAYLOAD_BYTES, () => session.readStdin())
-        : parseEventData(flags.payload, { maxBytes: MAX_PAYLOAD_BYTES, where: '--payload' });
-    const config = { cron: flags.cron, timezone: flags.timezone, event_type: flags.event, payload, stack: flags.stack, catch_up: flags.catchUp === true };
-    await save(session, command, 'schedule', name, config, flags, (out, source) => {
-      const saved = source.config as unknown as ScheduleConfig;
-      out.line(`${flags.replace ? 'saved' : 'added'} schedule ${out.colors.bold(source.name)}: ${saved.cron}${saved.timezone ? ` (${saved.timezone})` : ''} → ${saved.event_type}`);
-      out.line(source.enabled ? `next run ${formatTime(source.next_run ?? null)}` : 'disabled: enable it with `hookflow schedule enable ' + source.name + '`');
-    });
-  });
+  ).action(async (name: string, flags: ScheduleFlags, command: Command) => (await run()).addSchedule(session, name, flags, command));
 
-  registerManagement(
-    schedule,
-    session,
-    'schedule',
-    'schedule',
-    (out, schedules) =>
-      out.table(
-        ['Name', 'Cron', 'Time Zone', 'Event', 'Enabled', 'Next Run', 'Last Run'],
-        schedules.map((source) => {
-          const config = source.config as unknown as ScheduleConfig;
-          return [source.name, config.cron, config.timezone ?? 'local', config.event_type, onOff(source.enabled), formatTime(source.next_run ?? null), formatTime(source.last_run ?? null)];
-        }),
-      ),
-    'no schedules yet: add one with `hookflow schedule add NAME --cron "0 3 * * *"`',
-  );
+  registerManagement(schedule, session, 'schedule', 'schedule', 'no schedules yet: add one with `hookflow schedule add NAME --cron "0 3 * * *"`');
 }
 
 // ── file watchers ───────────────────────────────────────────────────────────────────────────
-
-interface WatchFlags extends CommonFlags {
-  pattern?: string[];
-  ignore?: string[];
-  recursive: boolean;
-  debounce?: number;
-}
 
 function registerWatchCommands(program: Command, session: CliSession): void {
   const watch = program.command('watch').alias('watchers').description('file watchers that publish file.* and dir.* events (run by `hookflow serve`)');
@@ -179,48 +83,12 @@ function registerWatchCommands(program: Command, session: CliSession): void {
       .option('--no-recursive', 'only the direct entries of each directory')
       .option('--debounce <duration>', 'changes to one path this close make one event (default 200ms)', duration),
     'watcher',
-  ).action(async (name: string, paths: string[], flags: WatchFlags, command: Command) => {
-    const config = {
-      paths: paths.map((path) => resolve(path)),
-      patterns: flags.pattern,
-      ignore: flags.ignore,
-      recursive: flags.recursive,
-      debounce_ms: flags.debounce,
-      stack: flags.stack,
-    };
-    await save(session, command, 'watcher', name, config, flags, (out, source) => {
-      const saved = source.config as unknown as WatcherConfig;
-      out.line(`${flags.replace ? 'saved' : 'added'} watcher ${out.colors.bold(source.name)}: ${saved.paths.join(', ')} (${saved.patterns.join(', ')}${saved.recursive ? '' : ', not recursive'})`);
-    });
-  });
+  ).action(async (name: string, paths: string[], flags: WatchFlags, command: Command) => (await run()).addWatcher(session, name, paths, flags, command));
 
-  registerManagement(
-    watch,
-    session,
-    'watcher',
-    'watcher',
-    (out, watchers) =>
-      out.table(
-        ['Name', 'Paths', 'Patterns', 'Ignore', 'Recursive', 'Debounce', 'Enabled'],
-        watchers.map((source) => {
-          const config = source.config as unknown as WatcherConfig;
-          return [source.name, config.paths.join('\n'), config.patterns.join(', '), config.ignore.join(', ') || '-', config.recursive ? 'yes' : 'no', `${config.debounce_ms}ms`, onOff(source.enabled)];
-        }),
-      ),
-    'no watchers yet: add one with `hookflow watch add NAME /path/to/dir`',
-  );
+  registerManagement(watch, session, 'watcher', 'watcher', 'no watchers yet: add one with `hookflow watch add NAME /path/to/dir`');
 }
 
 // ── webhooks ────────────────────────────────────────────────────────────────────────────────
-
-interface WebhookFlags extends CommonFlags {
-  event: string;
-  verify: string;
-  secret: string;
-  header?: string[];
-  signatureHeader?: string;
-  tolerance?: number;
-}
 
 function registerWebhookCommands(program: Command, session: CliSession): void {
   const webhook = program.command('webhook').alias('webhooks').description('webhook endpoints: POST /webhooks/NAME becomes an event');
@@ -237,38 +105,7 @@ function registerWebhookCommands(program: Command, session: CliSession): void {
       .option('--signature-header <name>', 'hmac: the header with the signature (default x-hookflow-signature)')
       .option('--tolerance <duration>', 'hmac: refuse deliveries signed longer ago than this (default 5m)', duration),
     'webhook',
-  ).action(async (name: string, flags: WebhookFlags, command: Command) => {
-    if (flags.verify !== 'hmac' && (flags.signatureHeader !== undefined || flags.tolerance !== undefined)) {
-      throw new UsageError('--signature-header and --tolerance only apply to --verify hmac');
-    }
-    const config = {
-      event_type: flags.event,
-      verify: flags.verify,
-      secret: flags.secret,
-      headers: flags.header,
-      signature_header: flags.signatureHeader,
-      tolerance_s: flags.tolerance === undefined ? undefined : Math.max(1, Math.round(flags.tolerance / 1000)),
-      stack: flags.stack,
-    };
-    await save(session, command, 'webhook', name, config, flags, (out, source) => {
-      const saved = source.config as unknown as WebhookConfig;
-      out.line(`${flags.replace ? 'saved' : 'added'} webhook ${out.colors.bold(source.name)}: POST ${webhookPath(source.name)} → ${saved.event_type} (verified by ${saved.verify}, secret ${saved.secret})`);
-    });
-  });
+  ).action(async (name: string, flags: WebhookFlags, command: Command) => (await run()).addWebhook(session, name, flags, command));
 
-  registerManagement(
-    webhook,
-    session,
-    'webhook',
-    'webhook',
-    (out, webhooks) =>
-      out.table(
-        ['Name', 'Path', 'Event', 'Verify', 'Secret', 'Enabled'],
-        webhooks.map((source) => {
-          const config = source.config as unknown as WebhookConfig;
-          return [source.name, webhookPath(source.name), config.event_type, config.verify, config.secret, onOff(source.enabled)];
-        }),
-      ),
-    'no webhooks yet: add one with `hookflow webhook add NAME --event TYPE --verify github --secret SECRET`',
-  );
+  registerManagement(webhook, session, 'webhook', 'webhook', 'no webhooks yet: add one with `hookflow webhook add NAME --event TYPE --verify github --secret SECRET`');
 }

@@ -57,11 +57,27 @@ interface JexlParser {
   complete(): JexlAst | null;
 }
 
-const require = createRequire(import.meta.url);
-const { Jexl } = require('jexl') as { Jexl: new () => JexlInstance };
-// The lexer and parser are used directly only to say where a syntax error is.
-const Lexer = require('jexl/dist/Lexer.js') as new (grammar: JexlGrammar) => JexlLexer;
-const Parser = require('jexl/dist/parser/Parser.js') as new (grammar: JexlGrammar) => JexlParser;
+interface JexlKit {
+  jexl: JexlInstance;
+  // The lexer and parser are used directly only to say where a syntax error is.
+  Lexer: new (grammar: JexlGrammar) => JexlLexer;
+  Parser: new (grammar: JexlGrammar) => JexlParser;
+}
+
+let kit: JexlKit | undefined;
+
+/** jexl, required with the first filter compiled: engines whose hooks have no filter (a worker, `state get`) never load it. */
+function jexlKit(): JexlKit {
+  if (kit) return kit;
+  const require = createRequire(import.meta.url);
+  const { Jexl } = require('jexl') as { Jexl: new () => JexlInstance };
+  kit = {
+    jexl: createJexl(new Jexl()),
+    Lexer: require('jexl/dist/Lexer.js') as JexlKit['Lexer'],
+    Parser: require('jexl/dist/parser/Parser.js') as JexlKit['Parser'],
+  };
+  return kit;
+}
 
 // ── the language: operators and transforms ──────────────────────────────────────────────────
 /** Missing (undefined) equals only null; everything else compares strictly, without coercion. */
@@ -123,8 +139,7 @@ const TRANSFORMS: Readonly<Record<string, (value: unknown, ...args: unknown[]) =
 /** The transforms a filter may use (`data.tags|length > 0`). */
 export const FILTER_TRANSFORMS: readonly string[] = Object.freeze(Object.keys(TRANSFORMS));
 
-function createJexl(): JexlInstance {
-  const jexl = new Jexl();
+function createJexl(jexl: JexlInstance): JexlInstance {
   // Prototype-free pools: a call by a name that is not registered finds nothing, not Object's methods.
   jexl._grammar.functions = Object.create(null) as Record<string, unknown>;
   jexl._grammar.transforms = Object.create(null) as Record<string, unknown>;
@@ -138,8 +153,6 @@ function createJexl(): JexlInstance {
   jexl.addBinaryOp('in', 20, (left, right) => contains(right, left));
   return jexl;
 }
-
-const jexl = createJexl();
 
 // ── compiling ───────────────────────────────────────────────────────────────────────────────
 const cache = new Map<string, CompiledFilter>();
@@ -173,7 +186,7 @@ function buildFilter(source: string): CompiledFilter {
     checkBrackets(source, tokens);
     const ast = parse(source, tokens);
     checkCalls(source, tokens, ast);
-    expression = jexl.compile(source);
+    expression = jexlKit().jexl.compile(source);
   } catch (error) {
     if (error instanceof HookflowError) throw error;
     // Anything jexl throws that the checks above did not foresee (a stack overflow on absurd nesting…).
@@ -199,6 +212,7 @@ interface Located {
 }
 
 function tokenize(source: string): Located[] {
+  const { jexl, Lexer } = jexlKit();
   const lexer = new Lexer(jexl._grammar);
   const elements = lexer.getElements(source);
   let tokens: JexlToken[];
@@ -264,6 +278,7 @@ function checkBrackets(source: string, tokens: readonly Located[]): void {
 }
 
 function parse(source: string, tokens: readonly Located[]): JexlAst {
+  const { jexl, Parser } = jexlKit();
   const parser = new Parser(jexl._grammar);
   for (const located of tokens) {
     try {

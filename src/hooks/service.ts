@@ -10,7 +10,6 @@ import type { Store } from '../store/store.js';
 import { buildHook, nameFromFile, runtimeForFile, type HookInput } from './definition.js';
 import { createDryRunHost, type DryRunRecord } from './host.js';
 import type { HookRecord, HookRunResult, HookScriptMeta, RetryPolicy } from './model.js';
-import { parseCommandsHookFile } from './runtimes/commands-yaml.js';
 
 /** What `hook add` may override; unset fields come from the file. */
 export interface HookOverrides {
@@ -93,6 +92,8 @@ export class HookService {
       });
     }
     if (runtime === 'commands') {
+      // The YAML parser is loaded with the first commands hook: engines that add none (a worker, `state get`) skip it.
+      const { parseCommandsHookFile } = await import('./runtimes/commands-yaml.js');
       const spec = parseCommandsHookFile(readFileSync(path, 'utf8'), path);
       return {
         ...fromMeta(spec),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import nodemailer, { type Mail, type SMTPSentMessageInfo, type SMTPTransportOptions } from 'nodemailer';
+import type { Mail, SMTPSentMessageInfo, SMTPTransportOptions } from 'nodemailer';
 import type { JsonObject, JsonValue } from '../../events/model.js';
 import { httpRequest } from '../../hooks/modules/http.js';
 import { defineAction, type ActionContext, type ActionResult } from '../model.js';
@@ -35,8 +35,13 @@ async function postJson(ctx: ActionContext, channel: Channel, notice: Notice, pa
   }
 }
 
-/** SMTP settings from the params, else from HOOKFLOW_SMTP_URL (smtp://user:password@host:port, smtps:// for TLS). */
-function smtpTransport(params: JsonObject, timeoutMs: number): { transport: Mail<SMTPSentMessageInfo, SMTPTransportOptions>; from: string } | string {
+/**
+ * SMTP settings from the params, else from HOOKFLOW_SMTP_URL (smtp://user:password@host:port, smtps:// for TLS).
+ * nodemailer is imported here, with the first email: every process that loads the built-in actions (a worker,
+ * `hookflow serve`) would otherwise load its modules at start-up.
+ */
+async function smtpTransport(params: JsonObject, timeoutMs: number): Promise<{ transport: Mail<SMTPSentMessageInfo, SMTPTransportOptions>; from: string } | string> {
+  const { default: nodemailer } = await import('nodemailer');
   const timeouts = { connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs };
   const from = typeof params.from === 'string' && params.from !== '' ? params.from : (process.env.HOOKFLOW_SMTP_FROM ?? `hookflow@${hostname()}`);
   if (typeof params.smtp_host === 'string' && params.smtp_host !== '') {
@@ -67,7 +72,7 @@ function smtpTransport(params: JsonObject, timeoutMs: number): { transport: Mail
 
 async function sendEmail(ctx: ActionContext, notice: Notice): Promise<ActionResult> {
   const timeoutSeconds = Number(ctx.params.timeout_seconds);
-  const smtp = smtpTransport(ctx.params, timeoutSeconds * 1000);
+  const smtp = await smtpTransport(ctx.params, timeoutSeconds * 1000);
   if (typeof smtp === 'string') return { success: false, outputs: outputsOf('email', notice.id, { sent: false }), error: smtp };
   const message = emailMessage(notice);
   try {
