@@ -197,7 +197,7 @@ export async function runCommandJob(job: JobModel, ctx: CommandJobContext): Prom
     if (!fallback) return ended({ outcome: 'failed', exit_code: null, error: errorMessage(error) }, null);
     running = fallback;
   }
-  startedAt = Date.now();
+  startedAt = running.started_at;
 
   const grace = ctx.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
   let killedFor: 'timeout' | 'cancel' | null = null;

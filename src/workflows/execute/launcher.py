@@ -10,8 +10,9 @@ commands. It speaks JSON lines (see launcher.ts for the protocol):
                                                     process exits (at once if M is not running)
        {"op": "kill", "pid": P, "signal": 15}
   out: {"ready": 1, "pid": launcher_pid}            once, before any request is read
-       {"id": N, "pid": P, "stdout_offset": S, "stderr_offset": S}
-                                                    started (offsets: file sizes before it ran)
+       {"id": N, "pid": P, "stdout_offset": S, "stderr_offset": S, "at": T}
+                                                    started (offsets: file sizes before it ran;
+                                                    T: when, in epoch ms)
        {"id": N, "error": "..."}                    not started
        {"id": N, "exit_code": C|null, "signal": "SIGTERM"|null, "stdout_size": S, "stderr_size": S}
        {"error": "...", "pid": P}                   a kill that failed (other than ESRCH)
@@ -145,7 +146,8 @@ def main():
             running_ids.add(rid)
             # The unnamed files stay open here until they are named or dropped.
             opened = [fd for fd in opened if all(fd != kept for kept, _ in unnamed)]
-            reply({"id": rid, "pid": pid, "stdout_offset": out_size, "stderr_offset": err_size}, defer=True)
+            # "at": when it started (epoch ms): the reply itself may wait for the exit (see flush).
+            reply({"id": rid, "pid": pid, "stdout_offset": out_size, "stderr_offset": err_size, "at": int(time.time() * 1000)}, defer=True)
         except Exception as error:  # noqa: BLE001 - every failure is reported to the caller
             reply({"id": rid, "error": describe(error)})
             # Whatever waited for it to exit waits no more.

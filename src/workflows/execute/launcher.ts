@@ -43,6 +43,8 @@ export interface RunningProcess {
   pid: number;
   /** Sizes of the output files when the process started: where this run's output begins. */
   output_offsets: { stdout: number; stderr: number };
+  /** When it started (epoch ms). */
+  started_at: number;
   /** Rejects (HF_ERR_LAUNCHER_DIED) only when the launcher watching it died: its outcome is unknown. */
   exited: Promise<ProcessExit>;
   /** Signals the process group (default SIGTERM); still reaches the group's other members after the leader exits. */
@@ -216,7 +218,7 @@ export class NodeLauncher implements Launcher {
     const pid = child.pid as number;
     this.children.add(child);
     void exited.then(() => this.children.delete(child));
-    return { pid, output_offsets: files.offsets, exited, kill: (signal = 'SIGTERM') => killGroup(pid, signal) };
+    return { pid, output_offsets: files.offsets, started_at: startedAt, exited, kill: (signal = 'SIGTERM') => killGroup(pid, signal) };
   }
 
   request(spec: SpawnSpec, after?: StartTicket | null): StartTicket {
@@ -258,6 +260,7 @@ interface LauncherReply {
   signal?: string | null;
   stdout_offset?: number;
   stderr_offset?: number;
+  at?: number;
   stdout_size?: number | null;
   stderr_size?: number | null;
 }
@@ -402,7 +405,7 @@ class LauncherProcess {
       if (reply.error !== undefined || typeof reply.pid !== 'number') {
         start.reject(new HookflowError('HF_ERR_PROCESS_START', `could not start ${start.spec.argv[0]}: ${reply.error ?? 'no pid'}`, { where: start.spec.cwd }));
       } else {
-        start.resolve(this.running(reply.id, reply.pid, { stdout: reply.stdout_offset ?? 0, stderr: reply.stderr_offset ?? 0 }));
+        start.resolve(this.running(reply.id, reply.pid, { stdout: reply.stdout_offset ?? 0, stderr: reply.stderr_offset ?? 0 }, reply.at ?? Date.now()));
       }
     }
     const watched = this.watched.get(reply.id);
@@ -417,13 +420,14 @@ class LauncherProcess {
     this.updateRef();
   }
 
-  private running(id: number, pid: number, offsets: RunningProcess['output_offsets']): RunningProcess {
+  private running(id: number, pid: number, offsets: RunningProcess['output_offsets'], startedAt: number): RunningProcess {
     const exited = new Promise<ProcessExit>((resolveExit, rejectExit) => this.watched.set(id, { pid, resolve: resolveExit, reject: rejectExit }));
     // A caller that never awaits it must not crash the process with an unhandled rejection.
     exited.catch(() => undefined);
     return {
       pid,
       output_offsets: offsets,
+      started_at: startedAt,
       exited,
       kill: (signal = 'SIGTERM') => {
         if (this.state === 'ready' && this.child.stdin?.writable) this.child.stdin.write(`${JSON.stringify({ op: 'kill', pid, signal: constants.signals[signal] })}\n`);
