@@ -554,7 +554,7 @@ export class Worker {
     const delay = flushDelay({
       pending: this.finishQueue.length,
       oldestAgeMs: Date.now() - oldest,
-      queued: this.queue.length,
+      queued: this.queue.length + this.waitingInLanes,
       ahead: this.ahead(),
       stopping: this.stopping,
     });
