@@ -63,7 +63,17 @@ export async function createTestDatabase(url: string = testPgUrl(), prefix = 'ho
     async drop() {
       if (dropped) return;
       dropped = true;
-      await adminQuery(url, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      // FORCE cannot end an autovacuum worker that happens to be in the database (it runs as the
+      // superuser: 42501); it is done within moments, so try again.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await adminQuery(url, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+          return;
+        } catch (error) {
+          if ((error as { code?: string }).code !== '42501' || attempt >= 20) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+      }
     },
   };
 }
