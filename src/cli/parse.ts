@@ -5,6 +5,7 @@ import { parseDuration } from '../config.js';
 import { HookflowError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../events/model.js';
 import { DEFAULT_MAX_EVENT_BYTES, parseEventData } from '../events/validate.js';
+import { parseAssignments } from '../util/assignments.js';
 
 /**
  * A mistake in how a command was called (a missing or conflicting option, an argument that must
@@ -108,19 +109,7 @@ export function maskStoreUrl(url: string): string {
 
 /** `k=v`: the value as JSON when it parses (numbers, booleans, lists), else as text. */
 export function parseParamAssignments(assignments: readonly string[]): JsonObject {
-  const params: JsonObject = {};
-  for (const assignment of assignments) {
-    const at = assignment.indexOf('=');
-    if (at <= 0) throw new UsageError(`--param "${assignment}" is not KEY=VALUE`, 'e.g. --param seconds=2 --param message="hello world"');
-    const key = assignment.slice(0, at);
-    const text = assignment.slice(at + 1);
-    let value: JsonValue;
-    try {
-      value = JSON.parse(text) as JsonValue;
-    } catch {
-      value = text;
-    }
-    params[key] = value;
-  }
-  return params;
+  return parseAssignments(assignments, (assignment) => {
+    throw new UsageError(`--param "${assignment}" is not KEY=VALUE`, 'e.g. --param seconds=2 --param message="hello world"');
+  });
 }

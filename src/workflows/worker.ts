@@ -619,6 +619,7 @@ export class Worker {
         entry.slot.change = written.changes[index];
         entry.slot.written = true;
       });
+      // Set by the store's call of events() above, which TypeScript's narrowing cannot see.
       const committed = plan as OutboxPlan | null;
       if (committed && outbox) {
         this.timeline.splice(0, committed.count);

@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { HookflowError } from '../../errors.js';
-import type { JsonObject, JsonValue } from '../../events/model.js';
+import type { JsonObject } from '../../events/model.js';
 import { JOB_STATUSES, WORKFLOW_STATUSES } from '../../store/workflows.js';
 import { TRIGGER_TYPES, type JobModel } from '../../workflows/model.js';
 import type { SpecFormat, WorkflowService } from '../../workflows/service.js';
@@ -23,6 +23,7 @@ import {
 import type { HookflowApp } from '../app.js';
 import type { ServerContext } from '../context.js';
 import { JsonObjectSchema, responses, STANDARD_ERRORS, Timestamp } from '../schemas.js';
+import { parseAssignments } from '../../util/assignments.js';
 
 /**
  * Workflows over HTTP: validate and submit specs (YAML or JSON bodies), inspect, cancel and
@@ -165,20 +166,9 @@ const AllocationSchema = Type.Object({
 
 /** `KEY=VALUE` pairs (from `?param=`): the value as JSON when it parses, else the text. */
 export function paramsFromAssignments(assignments: readonly string[], where = 'query.param'): JsonObject {
-  const params: JsonObject = {};
-  for (const assignment of assignments) {
-    const at = assignment.indexOf('=');
-    if (at <= 0) throw new HookflowError('HF_ERR_VALIDATION', `"${assignment}" is not KEY=VALUE`, { where, hint: 'e.g. ?param=count=3&param=name=demo' });
-    const text = assignment.slice(at + 1);
-    let value: JsonValue;
-    try {
-      value = JSON.parse(text) as JsonValue;
-    } catch {
-      value = text;
-    }
-    params[assignment.slice(0, at)] = value;
-  }
-  return params;
+  return parseAssignments(assignments, (assignment) => {
+    throw new HookflowError('HF_ERR_VALIDATION', `"${assignment}" is not KEY=VALUE`, { where, hint: 'e.g. ?param=count=3&param=name=demo' });
+  });
 }
 
 interface SpecInput {

@@ -99,6 +99,8 @@ def main():
     # next short jobs here, so they start without waiting for the worker to hear of the exit.
     followers = {}
     following_ids = set()  # ids of the requests in followers
+    # When name_due() has work next (None: no unnamed output files), so the loop scans only then.
+    next_naming = [None]
     stdin = sys.stdin.fileno()
     pending = b""
 
@@ -142,8 +144,11 @@ def main():
                 pid = os.posix_spawn(program, argv, env, file_actions=actions, setsid=True, setsigdef=DEFAULT_SIGNALS)
             else:
                 pid = os.posix_spawn(program, argv, env, file_actions=actions, setpgroup=0, setsigdef=DEFAULT_SIGNALS)
-            children[pid] = (rid, out_path, err_path, unnamed, time.monotonic() + NAME_AFTER)
+            name_at = time.monotonic() + NAME_AFTER
+            children[pid] = (rid, out_path, err_path, unnamed, name_at)
             running_ids.add(rid)
+            if unnamed and (next_naming[0] is None or name_at < next_naming[0]):
+                next_naming[0] = name_at
             # The unnamed files stay open here until they are named or dropped.
             opened = [fd for fd in opened if all(fd != kept for kept, _ in unnamed)]
             # "at": when it started (epoch ms): the reply itself may wait for the exit (see flush).
@@ -237,12 +242,11 @@ def main():
     reply({"ready": 1, "pid": os.getpid()})
     flush(force=True)
     eof = False
-    next_naming = None
     while not eof and not terminated[0]:
         try:
             deadline = None if deferred_since[0] is None else deferred_since[0] + START_REPLY_DELAY
-            if next_naming is not None and (deadline is None or next_naming < deadline):
-                deadline = next_naming
+            if next_naming[0] is not None and (deadline is None or next_naming[0] < deadline):
+                deadline = next_naming[0]
             timeout = 1.0 if deadline is None else max(0.0, deadline - time.monotonic())
             readable, _, _ = select.select([stdin, wake_r], [], [], timeout)
         except InterruptedError:
@@ -265,7 +269,8 @@ def main():
                     handle(line)
         # Reaping on every turn (not only on SIGCHLD) costs one syscall and never misses an exit.
         reap()
-        next_naming = name_due()
+        if next_naming[0] is not None and time.monotonic() >= next_naming[0]:
+            next_naming[0] = name_due()
         try:
             flush()
         except BrokenPipeError:
