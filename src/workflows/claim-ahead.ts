@@ -27,7 +27,7 @@ export interface ClaimAheadPolicy {
   maxBatch: number;
 }
 
-export const CLAIM_AHEAD: ClaimAheadPolicy = { shortJobMs: 20, windowMs: 25, maxAhead: 32, maxDelayMs: 20, maxBatch: 32 };
+export const CLAIM_AHEAD: ClaimAheadPolicy = { shortJobMs: 20, windowMs: 250, maxAhead: 128, maxDelayMs: 100, maxBatch: 128 };
 
 /** A moving average of how long jobs ran (ms), weighting recent ones. */
 export class JobDurations {

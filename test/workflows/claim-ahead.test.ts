@@ -7,10 +7,11 @@ describe('claim-ahead', () => {
     ['nothing known yet', null, 1, 0],
     ['long jobs', 500, 4, 0],
     ['just over short', CLAIM_AHEAD.shortJobMs + 0.1, 1, 0],
-    ['1.5 ms jobs, one slot: 25 ms of them', 1.5, 1, 17],
-    ['10 ms jobs, two slots', 10, 2, 6],
+    ['5 ms jobs, one slot: 250 ms of them', 5, 1, 50],
+    ['1.5 ms jobs, one slot: capped', 1.5, 1, CLAIM_AHEAD.maxAhead],
+    ['10 ms jobs, two slots', 10, 2, 50],
     ['very short jobs are capped', 0.01, 1, CLAIM_AHEAD.maxAhead],
-    ['many slots raise the cap to the slot count', 0.5, 64, 64],
+    ['many slots raise the cap to the slot count', 0.5, 256, 256],
     ['no slots', 1, 0, 0],
   ];
   for (const [name, average, slots, expected] of aheads) {
