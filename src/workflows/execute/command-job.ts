@@ -5,7 +5,7 @@ import { constants } from 'node:os';
 import { errorMessage, isHookflowError } from '../../errors.js';
 import type { JobModel } from '../model.js';
 import { safeName } from '../paths.js';
-import type { Launcher, ProcessExit, RunningProcess, StartTicket } from './launcher.js';
+import type { Launcher, ProcessExit, RunningProcess, SpawnSpec, StartTicket } from './launcher.js';
 
 /**
  * One command job (a Torc job) run to its end: `job.command` through bash (or sh), prefixed by
@@ -30,8 +30,9 @@ export interface CommandJobContext {
   /** null: no limit. */
   timeoutMs: number | null;
   /**
-   * The worker's environment, under ctx.env (default process.env, copied at each call: ~0.1 ms,
-   * which matters for many short jobs; a worker passes a copy taken once at its start).
+   * The worker's environment, under ctx.env. A worker passes a copy taken once at its start, which
+   * must not change after: the launcher is sent it once and each start names it. Without it,
+   * process.env is copied into every start.
    */
   baseEnv?: Readonly<Record<string, string | undefined>>;
   /** Aborting it cancels the job (outcome canceled). */
@@ -118,14 +119,39 @@ export function commandArgv(line: string, options: { directExec?: boolean; shell
 
 /** The environment of a job's process: the worker's, the job's variables, then job.env; PWD is its directory. */
 export function commandEnv(base: Readonly<Record<string, string | undefined>>, jobVars: Readonly<Record<string, string>>, job: Pick<JobModel, 'env'>, cwd: string): Record<string, string> {
+  return { ...definedOnly(base), ...jobOwnEnv(jobVars, job, cwd) };
+}
+
+/** What a job's environment adds to the worker's: its variables, job.env, PWD. */
+function jobOwnEnv(jobVars: Readonly<Record<string, string>>, job: Pick<JobModel, 'env'>, cwd: string): Record<string, string> {
+  const env: Record<string, string> = { ...jobVars, ...job.env };
+  env.PWD = resolve(cwd);
+  return env;
+}
+
+function definedOnly(base: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name in base) {
     const value = base[name];
     if (value !== undefined) env[name] = value;
   }
-  Object.assign(env, jobVars, job.env);
-  env.PWD = resolve(cwd);
   return env;
+}
+
+// One copy per worker environment (ctx.baseEnv does not change): the launcher then holds it once.
+const definedBases = new WeakMap<object, Readonly<Record<string, string>>>();
+
+/** A start's environment as layers: the worker's own (one object per ctx.baseEnv) and the job's over it. */
+function envLayers(ctx: Pick<CommandJobContext, 'baseEnv' | 'env' | 'cwd'>, job: Pick<JobModel, 'env'>): Pick<SpawnSpec, 'env' | 'baseEnv'> {
+  const own = jobOwnEnv(ctx.env, job, ctx.cwd);
+  // process.env can change between starts: it is copied whole each time.
+  if (!ctx.baseEnv) return { env: { ...definedOnly(process.env), ...own } };
+  let base = definedBases.get(ctx.baseEnv);
+  if (!base) {
+    base = definedOnly(ctx.baseEnv);
+    definedBases.set(ctx.baseEnv, base);
+  }
+  return { env: own, baseEnv: base };
 }
 
 /** The last `bytes` of a file from `offset` on, as text starting at a whole character. */
@@ -180,10 +206,10 @@ export async function runCommandJob(job: JobModel, ctx: CommandJobContext): Prom
   }
 
   const line = commandLine(job);
-  const env = commandEnv(ctx.baseEnv ?? process.env, ctx.env, job, ctx.cwd);
+  const env = envLayers(ctx, job);
   const { argv, direct } = commandArgv(line, { directExec: ctx.directExec });
   let running: RunningProcess;
-  const spec = { argv, cwd: ctx.cwd, env, ...paths };
+  const spec = { argv, cwd: ctx.cwd, ...env, ...paths };
   const ticket = ctx.launcher.request(spec, after);
   ctx.onTicket?.(ticket);
   try {
@@ -192,7 +218,7 @@ export async function runCommandJob(job: JobModel, ctx: CommandJobContext): Prom
     let fallback: RunningProcess | null = null;
     if (direct && isHookflowError(error) && error.code === 'HF_ERR_PROCESS_START') {
       // Not a program after all (or not found): the shell runs it and reports it as a shell would (127…).
-      fallback = await ctx.launcher.start({ argv: commandArgv(line, { directExec: false }).argv, cwd: ctx.cwd, env, ...paths }).catch(() => null);
+      fallback = await ctx.launcher.start({ argv: commandArgv(line, { directExec: false }).argv, cwd: ctx.cwd, ...env, ...paths }).catch(() => null);
     }
     if (!fallback) return ended({ outcome: 'failed', exit_code: null, error: errorMessage(error) }, null);
     running = fallback;

@@ -7,7 +7,11 @@ commands. It speaks JSON lines (see launcher.ts for the protocol):
   in:  {"op": "spawn", "id": N, "argv": [...], "cwd": "/abs", "env": {...},
         "stdout_path": "/abs", "stderr_path": "/abs", "new_session": true, "after": M}
                                                     "after" (optional): start it when request M's
-                                                    process exits (at once if M is not running)
+                                                    process exits (at once if M is not running);
+                                                    "env_base" (optional): K of an "env" op, which
+                                                    "env" then goes over
+       {"op": "env", "key": K, "env": {...}}          an environment base, sent once and named by
+       {"op": "env_drop", "key": K}                   the spawns that use it (instead of ~3 KB each)
        {"op": "kill", "pid": P, "signal": 15}
   out: {"ready": 1, "pid": launcher_pid}            once, before any request is read
        {"id": N, "pid": P, "stdout_offset": S, "stderr_offset": S, "at": T}
@@ -103,6 +107,7 @@ def main():
     next_naming = [None]
     stdin = sys.stdin.fileno()
     pending = b""
+    env_bases = {}  # key -> an environment spawns name as their "env_base"
 
     def spawn(request):
         rid = request.get("id")
@@ -115,6 +120,12 @@ def main():
         try:
             argv = request["argv"]
             env = request.get("env") or {}
+            base_key = request.get("env_base")
+            if base_key is not None:
+                base = env_bases.get(base_key)
+                if base is None:
+                    raise LookupError("unknown environment base %r" % (base_key,))
+                env = {**base, **env}
             program = argv[0]
             if "/" not in program:
                 program = find_program(program, env.get("PATH", os.defpath))
@@ -234,6 +245,13 @@ def main():
         op = request.get("op")
         if op == "spawn":
             spawn(request)
+        elif op == "env":
+            if request.get("key") is None or not isinstance(request.get("env"), dict):
+                reply({"error": "bad env request: it needs a key and an env object"})
+            else:
+                env_bases[request["key"]] = request["env"]
+        elif op == "env_drop":
+            env_bases.pop(request.get("key"), None)
         elif op == "kill":
             kill(request)
         else:

@@ -23,8 +23,14 @@ export interface SpawnSpec {
   /** argv[0] is the program: a path, or a name looked up in env.PATH. */
   argv: string[];
   cwd: string;
-  /** The complete environment of the process. */
+  /** The environment of the process (over baseEnv, when given). */
   env: Record<string, string>;
+  /**
+   * What env goes over: the variables every start of a worker shares. The python launcher is sent
+   * each base once (by identity) instead of ~3 KB of JSON with every start, so a base must not be
+   * changed once used.
+   */
+  baseEnv?: Readonly<Record<string, string>>;
   stdout_path: string;
   /** May equal stdout_path (one file for both). */
   stderr_path: string;
@@ -79,6 +85,8 @@ export const DEFAULT_PYTHON = '/usr/bin/python3';
 export const DEFAULT_MAX_PROCESSES = 4;
 const LAUNCHER_SCRIPT = fileURLToPath(new URL('./launcher.py', import.meta.url));
 const STDERR_KEPT = 4096;
+/** Environment bases a launcher process keeps (a worker uses one; each distinct base in use costs one). */
+const MAX_ENV_BASES = 8;
 
 export interface LauncherOptions {
   /** python (falls back to node when it cannot run), node; default from HOOKFLOW_LAUNCHER, else python. */
@@ -173,6 +181,11 @@ function dropEmptyOutputs(created: readonly string[], pid: number): void {
   }
 }
 
+/** A start's whole environment: env over baseEnv. */
+export function fullEnv(spec: Pick<SpawnSpec, 'env' | 'baseEnv'>): Record<string, string> {
+  return spec.baseEnv ? { ...spec.baseEnv, ...spec.env } : spec.env;
+}
+
 function killGroup(pid: number, signal: NodeJS.Signals | number): void {
   try {
     process.kill(-pid, signal);
@@ -196,7 +209,7 @@ export class NodeLauncher implements Launcher {
     }
     let child: ChildProcess;
     try {
-      child = spawn(spec.argv[0], spec.argv.slice(1), { cwd: spec.cwd, env: spec.env, stdio: ['ignore', files.out, files.err], detached: true });
+      child = spawn(spec.argv[0], spec.argv.slice(1), { cwd: spec.cwd, env: fullEnv(spec), stdio: ['ignore', files.out, files.err], detached: true });
     } catch (error) {
       throw startError(spec, error);
     } finally {
@@ -297,6 +310,8 @@ class LauncherProcess {
   private readonly child: ChildProcess;
   private nextId = 1;
   private buffered = '';
+  /** The environment bases this launcher process holds, by identity, oldest first, and their keys. */
+  private readonly bases = new Map<Readonly<Record<string, string>>, number>();
   private stderrTail = '';
   private closing: Promise<void> | null = null;
 
@@ -338,6 +353,7 @@ class LauncherProcess {
       argv: spec.argv,
       cwd: resolve(spec.cwd),
       env: spec.env,
+      ...(spec.baseEnv ? { env_base: this.baseKey(spec.baseEnv) } : {}),
       stdout_path: resolve(spec.cwd, spec.stdout_path),
       stderr_path: resolve(spec.cwd, spec.stderr_path),
       new_session: true,
@@ -351,6 +367,21 @@ class LauncherProcess {
       this.child.stdin?.write(`${JSON.stringify(request)}\n`);
     });
     return new PythonTicket(started, this, id);
+  }
+
+  /** The key of an environment base, sending it first when this launcher process does not hold it yet. */
+  private baseKey(base: Readonly<Record<string, string>>): number {
+    const known = this.bases.get(base);
+    if (known !== undefined) return known;
+    const key = this.nextId++;
+    if (this.bases.size >= MAX_ENV_BASES) {
+      const [oldest, oldestKey] = this.bases.entries().next().value as [Readonly<Record<string, string>>, number];
+      this.bases.delete(oldest);
+      this.child.stdin?.write(`${JSON.stringify({ op: 'env_drop', key: oldestKey })}\n`);
+    }
+    this.bases.set(base, key);
+    this.child.stdin?.write(`${JSON.stringify({ op: 'env', key, env: base })}\n`);
+    return key;
   }
 
   close(): Promise<void> {

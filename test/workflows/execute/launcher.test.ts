@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +64,17 @@ for (const kind of ['python', 'node'] as const satisfies readonly LauncherKind[]
       assert.equal(read(request.stdout_path), '/\nv 1\nunset\n');
     });
 
+
+    it('runs with env over baseEnv, each base sent once and still right after older ones were dropped', async () => {
+      const bases = Array.from({ length: 12 }, (_, i) => ({ PATH: env.PATH ?? '/usr/bin:/bin', HF_BASE: `base ${i}`, HF_OVER: 'from base' }));
+      // Every base twice, the first again at the end (dropped by then: sent again).
+      const order = [...bases.keys(), ...bases.keys(), 0];
+      for (const index of order) {
+        const request = spec('echo "$HF_BASE|$HF_OVER|$HF_JOB"', { baseEnv: bases[index], env: { HF_OVER: 'from env', HF_JOB: `job ${index}` } });
+        await (await launcher.start(request)).exited;
+        assert.equal(read(request.stdout_path), `base ${index}|from env|job ${index}\n`);
+      }
+    });
     it('finds a program by the PATH of its env', async () => {
       const request = spec('', { argv: ['echo', 'found'] });
       assert.deepEqual((await (await launcher.start(request)).exited).exit_code, 0);
@@ -308,4 +320,31 @@ describe('createLauncher', () => {
       }
     });
   }
+});
+
+describe('launcher.py protocol', () => {
+  const script = new URL('../../../src/workflows/execute/launcher.py', import.meta.url).pathname;
+
+  /** Sends lines to a fresh launcher.py, closes its stdin, and returns its replies. */
+  function converse(lines: readonly object[]): Promise<Array<Record<string, unknown>>> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('/usr/bin/python3', ['-I', '-S', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', () => resolve(out.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)));
+      child.stdin.end(lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
+    });
+  }
+
+  it('refuses a start naming an environment base it was not sent, and a malformed base', async () => {
+    const replies = await converse([
+      { op: 'env', key: 7 },
+      { op: 'spawn', id: 1, argv: ['true'], cwd: dir, env: {}, env_base: 99, stdout_path: join(dir, 'p1.o'), stderr_path: join(dir, 'p1.e') },
+    ]);
+    assert.deepEqual(
+      replies.filter((reply) => reply.ready === undefined),
+      [{ error: 'bad env request: it needs a key and an env object' }, { id: 1, error: 'LookupError: unknown environment base 99' }],
+    );
+  });
 });
