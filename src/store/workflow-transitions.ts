@@ -469,6 +469,14 @@ function* skipJobs(p: Progress, jobs: readonly JobState[], cascade: boolean): Pr
 
 /** Writes the counters, fires the actions whose triggers were met, ends the workflow when nothing is left. */
 function* settle(p: Progress): Program<void> {
+  yield* call('saveProgress', p.workflow.id, yield* settleInMemory(p));
+}
+
+/**
+ * settle without its write of the workflow's row: the progress to save. A batch of finishes
+ * saves once, after the last; what a finish changed is in the workflow state the next one sees.
+ */
+function* settleInMemory(p: Progress): Program<WorkflowProgress> {
   const id = p.workflow.id;
   const bumps = p.takeBumps();
   if (bumps.length > 0) {
@@ -487,15 +495,56 @@ function* settle(p: Progress): Program<void> {
     endedAt = p.now;
     for (const action of yield* call('fireWorkflowComplete', id)) p.change.actions_pending.push(action);
   }
-  yield* call('saveProgress', id, { unfinished_count: p.unfinished, failed_count: p.failed, status, ended_at: endedAt, updated_at: p.now });
+  return { unfinished_count: p.unfinished, failed_count: p.failed, status, ended_at: endedAt, updated_at: p.now };
 }
 
 // ── the programs ──────────────────────────────────────────────────────────────────────────────
 
 /** finishJobs, one finish: see WorkflowStore.finishJobs. */
 export function* finishProgram(finish: JobFinish): Program<WorkflowChange | null> {
-  const workflow = yield* call('lockWorkflow', finish.workflow_id);
-  if (!workflow) return null;
+  return (yield* finishBatchProgram([finish]))[0];
+}
+
+/**
+ * finishJobs for several finishes in one transaction, with the result of finishing them one
+ * after the other: each sees the workflow as the ones before it left it. A run of finishes of
+ * one workflow locks and saves its row once, not once per finish (a worker's batch of short jobs).
+ */
+export function* finishBatchProgram(finishes: readonly JobFinish[]): Program<Array<WorkflowChange | null>> {
+  const changes: Array<WorkflowChange | null> = [];
+  let workflow = null as WorkflowState | null;
+  let unsaved = null as WorkflowProgress | null;
+  let endedAt: number | null = null;
+  for (const finish of finishes) {
+    if (workflow?.id !== finish.workflow_id) {
+      if (workflow && unsaved) yield* call('saveProgress', workflow.id, { ...unsaved, ended_at: endedAt });
+      unsaved = null;
+      endedAt = null;
+      workflow = yield* call('lockWorkflow', finish.workflow_id);
+    }
+    if (!workflow) {
+      changes.push(null);
+      continue;
+    }
+    const finished: FinishedJob | null = yield* finishOne(workflow, finish);
+    changes.push(finished?.change ?? null);
+    if (!finished) continue;
+    const progress = finished.progress;
+    unsaved = progress;
+    endedAt = progress.ended_at ?? endedAt;
+    workflow = { ...workflow, status: progress.status, unfinished_count: progress.unfinished_count, failed_count: progress.failed_count };
+  }
+  if (workflow && unsaved) yield* call('saveProgress', workflow.id, { ...unsaved, ended_at: endedAt });
+  return changes;
+}
+
+interface FinishedJob {
+  change: WorkflowChange;
+  progress: WorkflowProgress;
+}
+
+/** One finish against the workflow as it stands; the progress to save, or null when it is not this worker's job any more. */
+function* finishOne(workflow: WorkflowState, finish: JobFinish): Program<FinishedJob | null> {
   const job = yield* call('job', finish.workflow_id, finish.index);
   if (!job || job.status !== 'running' || job.run !== finish.run || job.worker_id !== finish.worker_id) return null;
   const p = new Progress(workflow, finish.now);
@@ -541,8 +590,7 @@ export function* finishProgram(finish: JobFinish): Program<WorkflowChange | null
     yield* skipJobs(p, skippable, true);
   }
   if (terminal) yield* applyEnds(p, [{ job, outcome: finish.outcome, cause: 'own' }]);
-  yield* settle(p);
-  return p.change;
+  return { change: p.change, progress: yield* settleInMemory(p) };
 }
 
 /** promoteRetries for one workflow. */

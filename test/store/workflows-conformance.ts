@@ -491,6 +491,30 @@ export function runWorkflowStoreConformance(label: string, openStore: () => Prom
         assert.deepEqual(await statuses(workflow.id), ['completed', 'completed', 'ready']);
       });
 
+      it('a batch across two workflows, interleaved, is each finish in turn: both end, each with its own counts', async () => {
+        const first = (await create(workflowModel([{ name: 'a' }, { name: 'b' }]))).workflow;
+        const second = (await create(workflowModel([{ name: 'x' }, { name: 'y' }]))).workflow;
+        const [a, b] = await claim(first.id);
+        const [x, y] = await claim(second.id);
+        const { changes } = await store.finishJobsWithEvents([finishOf(a), finishOf(x), finishOf(b), finishOf(a), finishOf(y, 'failed')], { events: () => [] });
+        assert.deepEqual(
+          changes.map((change) => (change ? [moves(change), change.workflow] : null)),
+          [
+            [['0:running>completed'], null],
+            [['0:running>completed'], null],
+            [['1:running>completed'], { from: 'running', to: 'completed' }],
+            null, // a again: already finished by this batch
+            [['1:running>failed'], { from: 'running', to: 'failed' }],
+          ],
+        );
+        for (const [workflow, status] of [[first, 'completed'], [second, 'failed']] as const) {
+          const stored = await store.getWorkflow(workflow.id);
+          assert.equal(stored?.status, status);
+          assert.ok(stored?.ended_at, `${status} workflow has its end time`);
+        }
+        assert.deepEqual(await store.countJobs(second.id), { completed: 1, failed: 1 });
+      });
+
       it('writes nothing when the events cannot be made, and the finish can be written again', async () => {
         const { workflow } = await create(workflowModel([{ name: 'a' }]));
         const [job] = await claim(workflow.id);

@@ -24,6 +24,7 @@ import {
 import {
   cancelProgram,
   createPlan,
+  finishBatchProgram,
   finishProgram,
   promoteProgram,
   recoverProgram,
@@ -392,8 +393,7 @@ export class PostgresWorkflows implements WorkflowStore {
       () =>
         this.transaction(async (client) => {
           const access = transactionAccess(client);
-          const changes: Array<WorkflowChange | null> = [];
-          for (const finish of finishes) changes.push(await runAsync(finishProgram(finish), access));
+          const changes = await runAsync(finishBatchProgram(finishes), access);
           const events = await insertEventRows(async (query) => (await client.query<Row>(query)).rows, outbox.events(changes));
           return { changes, events };
         }),

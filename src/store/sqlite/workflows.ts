@@ -25,6 +25,7 @@ import {
 import {
   cancelProgram,
   createPlan,
+  finishBatchProgram,
   finishProgram,
   promoteProgram,
   recoverProgram,
@@ -381,7 +382,7 @@ export class SqliteWorkflows implements WorkflowStore {
 
   async finishJobsWithEvents(finishes: readonly JobFinish[], outbox: TransitionOutbox): Promise<{ changes: Array<WorkflowChange | null>; events: InsertedEvent[] }> {
     return this.db.write(() => {
-      const changes = finishes.map((finish) => runSync(finishProgram(finish), this.tx));
+      const changes = runSync(finishBatchProgram(finishes), this.tx);
       return { changes, events: this.db.insertEventsNow(outbox.events(changes)) };
     });
   }
