@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /**
  * Where a workflow's files are: `<output_dir>/run-<run>/` is where its commands and actions run,
@@ -22,4 +22,17 @@ export function jobLogDirectory(outputDir: string, run: number): string {
 /** The common stem of a job's log files: add `.o`, `.e` or `.log`. */
 export function jobLogStem(outputDir: string, run: number, index: number, name: string): string {
   return join(jobLogDirectory(outputDir, run), `${index}-${safeName(name)}`);
+}
+
+// An absolute path without `.` or `..` segments, doubled slashes or a trailing slash: what
+// resolve() would return unchanged.
+const RESOLVED_ALREADY = /^(?!.*\/\/)(?!.*\/\.\.?(?:\/|$))(?!.+\/$)\//;
+
+/**
+ * resolve(base, path), without its work when the path is already absolute and normal: a worker
+ * resolves the same few directories for every short job it starts.
+ */
+export function resolvedPath(path: string, base?: string): string {
+  if (RESOLVED_ALREADY.test(path)) return path;
+  return base === undefined ? resolve(path) : resolve(base, path);
 }

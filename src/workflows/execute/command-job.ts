@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { constants } from 'node:os';
 import { errorMessage, isHookflowError } from '../../errors.js';
 import type { JobModel } from '../model.js';
-import { safeName } from '../paths.js';
+import { resolvedPath, safeName } from '../paths.js';
 import type { Launcher, ProcessExit, RunningProcess, SpawnSpec, StartTicket } from './launcher.js';
 
 /**
@@ -76,7 +76,8 @@ export const JOB_SHELL = existsSync('/bin/bash') ? '/bin/bash' : '/bin/sh';
 
 /** The .o / .e files of a job (the names the workflow service reads, from paths.ts). */
 export function commandLogPaths(logDir: string, job: Pick<JobModel, 'index' | 'name'>): { stdout_path: string; stderr_path: string } {
-  const stem = join(logDir, `${job.index}-${safeName(job.name)}`);
+  // A worker's logDir is resolved already: then a join's normalizing is work for nothing.
+  const stem = logDir.length > 1 && logDir === resolvedPath(logDir) ? `${logDir}/${job.index}-${safeName(job.name)}` : join(logDir, `${job.index}-${safeName(job.name)}`);
   return { stdout_path: `${stem}.o`, stderr_path: `${stem}.e` };
 }
 
@@ -125,7 +126,7 @@ export function commandEnv(base: Readonly<Record<string, string | undefined>>, j
 /** What a job's environment adds to the worker's: its variables, job.env, PWD. */
 function jobOwnEnv(jobVars: Readonly<Record<string, string>>, job: Pick<JobModel, 'env'>, cwd: string): Record<string, string> {
   const env: Record<string, string> = { ...jobVars, ...job.env };
-  env.PWD = resolve(cwd);
+  env.PWD = resolvedPath(cwd);
   return env;
 }
 

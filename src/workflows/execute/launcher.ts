@@ -4,6 +4,7 @@ import { availableParallelism, constants } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errorMessage, HookflowError } from '../../errors.js';
+import { resolvedPath } from '../paths.js';
 
 /**
  * Starting job processes. A workflow of many short commands is bound by process starts, and
@@ -351,11 +352,11 @@ class LauncherProcess {
       op: 'spawn',
       id,
       argv: spec.argv,
-      cwd: resolve(spec.cwd),
+      cwd: resolvedPath(spec.cwd),
       env: spec.env,
       ...(spec.baseEnv ? { env_base: this.baseKey(spec.baseEnv) } : {}),
-      stdout_path: resolve(spec.cwd, spec.stdout_path),
-      stderr_path: resolve(spec.cwd, spec.stderr_path),
+      stdout_path: resolvedPath(spec.stdout_path, spec.cwd),
+      stderr_path: resolvedPath(spec.stderr_path, spec.cwd),
       new_session: true,
       ...(after === null ? {} : { after }),
     };
