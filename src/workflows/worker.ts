@@ -89,6 +89,8 @@ interface RunningJob {
   setTicket: (ticket: StartTicket | null) => void;
   /** Why it was aborted: a cancel of the workflow, or this worker stopping. */
   reason: 'canceled' | 'terminated' | null;
+  /** Whether jobs may wait in its lane behind it (waitsInLane). */
+  waits: boolean;
 }
 
 const MAIN_TRIGGERS: readonly TriggerType[] = ['on_workflow_start', 'on_jobs_ready', 'on_jobs_complete', 'on_workflow_complete'];
@@ -119,6 +121,8 @@ export class Worker {
    * process to hear of an exit before its next process starts.
    */
   private readonly lanes: RunningJob[][];
+  /** Per lane, its jobs that no job may wait behind (counted, not searched for at every start). */
+  private readonly laneHolds: number[];
   /** Jobs in lanes behind another (started, as far as this worker goes; not yet running). */
   private waitingInLanes = 0;
   private readonly durations = new JobDurations();
@@ -152,6 +156,7 @@ export class Worker {
     this.launcher = options.launcher ?? null;
     this.publisher = new ChangePublisher(options.store, options.publish, options.ending);
     this.lanes = Array.from({ length: Math.max(0, options.maxParallelJobs) }, () => []);
+    this.laneHolds = this.lanes.map(() => 0);
   }
 
   get runningJobs(): number {
@@ -356,10 +361,11 @@ export class Worker {
     if (ahead === 0 || !waitsInLane(job)) return -1;
     const depth = 1 + Math.ceil(ahead / this.lanes.length);
     let best = -1;
-    this.lanes.forEach((jobs, lane) => {
-      if (jobs.length >= depth || !jobs.every((entry) => waitsInLane(entry.job))) return;
-      if (best < 0 || jobs.length < this.lanes[best].length) best = lane;
-    });
+    for (let lane = 0; lane < this.lanes.length; lane++) {
+      const length = this.lanes[lane].length;
+      if (length >= depth || this.laneHolds[lane] > 0) continue;
+      if (best < 0 || length < this.lanes[best].length) best = lane;
+    }
     return best;
   }
 
@@ -368,10 +374,11 @@ export class Worker {
     const abort = new AbortController();
     let setTicket: (ticket: StartTicket | null) => void = () => undefined;
     const ticket = new Promise<StartTicket | null>((resolve) => (setTicket = resolve));
-    const entry: RunningJob = { job, abort, reason: null, done: Promise.resolve(), startedAt: Date.now(), lane, ticket, setTicket };
+    const entry: RunningJob = { job, abort, reason: null, done: Promise.resolve(), startedAt: Date.now(), lane, ticket, setTicket, waits: waitsInLane(job) };
     const laneJobs = this.lanes[lane];
     if (laneJobs.length > 0) this.waitingInLanes += 1;
     laneJobs.push(entry);
+    if (!entry.waits) this.laneHolds[lane] += 1;
     this.reserve(job, 1);
     this.running.set(key, entry);
     this.timeline.push({ change: startedChange(job, this.id), written: true });
@@ -379,7 +386,10 @@ export class Worker {
       // A job after it must not wait for a start that never came.
       setTicket(null);
       const at = laneJobs.indexOf(entry);
-      if (at >= 0) laneJobs.splice(at, 1);
+      if (at >= 0) {
+        laneJobs.splice(at, 1);
+        if (!entry.waits) this.laneHolds[lane] -= 1;
+      }
       // The one after it runs now (or this one never got to run).
       if (at > 0 || (at === 0 && laneJobs.length > 0)) this.waitingInLanes -= 1;
       this.reserve(job, -1);
