@@ -23,6 +23,7 @@ import { Engine } from '../src/engine.js';
 import { compileWorkflow } from '../src/workflows/spec/compile.js';
 import { summarize, type LatencySummary } from './lib/stats.js';
 import { readOptions, wholeNumber } from './lib/cli.js';
+import { stealMeter } from './lib/cpu.js';
 
 interface Options {
   jobs: number;
@@ -160,6 +161,8 @@ interface CommandFigures {
   xargs_seconds: number;
   xargs_jobs_per_second: number;
   ratio: number;
+  /** The host's share of this machine's CPU time while each ran (%; see bench/lib/cpu.ts stealMeter). */
+  steal_percent: { xargs: number | null; hookflow: number | null; in_process: number | null };
 }
 
 function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<void> {
@@ -175,8 +178,10 @@ function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv, inp
 
 async function benchCommands(options: Options): Promise<CommandFigures> {
   const xargsStart = performance.now();
+  const xargsSteal = stealMeter();
   await runProcess('sh', ['-c', 'xargs -P 2 -n 1 sh -c true'], process.env, `${Array.from({ length: options.commands }, (_, i) => i + 1).join('\n')}\n`);
   const xargsSeconds = (performance.now() - xargsStart) / 1000;
+  const steal_percent = { xargs: xargsSteal(), hookflow: null as number | null, in_process: null as number | null };
   const home = await openHome();
   try {
     const service = await home.engine.workflows();
@@ -184,8 +189,10 @@ async function benchCommands(options: Options): Promise<CommandFigures> {
     const env = { ...process.env, HOOKFLOW_HOME: home.dir, HOOKFLOW_STORE: home.storeUrl };
     const args = [BIN, 'worker', '--workflow', id, '--max-parallel-jobs', '1', '--idle-timeout', '30s'];
     const start = performance.now();
+    const hookflowSteal = stealMeter();
     await Promise.all([runProcess(process.execPath, args, env), runProcess(process.execPath, args, env)]);
     const seconds = (performance.now() - start) / 1000;
+    steal_percent.hookflow = hookflowSteal();
     const status = await service.status(id);
     if (status.status !== 'completed' || status.counts.completed !== options.commands) throw new Error(`the workflow ended ${status.status}: ${JSON.stringify(status.counts)}`);
     const hookflowRate = options.commands / seconds;
@@ -193,8 +200,10 @@ async function benchCommands(options: Options): Promise<CommandFigures> {
     const second = await service.submit({ text: parameterizedSpec('true-commands-in-process', options.commands, 'true') });
     const workers = await Promise.all([0, 1].map(() => home.engine.createWorker({ workflowId: second.id, maxParallelJobs: 1, capacity: null, idleTimeoutMs: 30_000 })));
     const inProcessStart = performance.now();
+    const inProcessSteal = stealMeter();
     await Promise.all(workers.map((worker) => worker.run()));
     const inProcessSeconds = (performance.now() - inProcessStart) / 1000;
+    steal_percent.in_process = inProcessSteal();
     const inProcess = await service.status(second.id);
     if (inProcess.status !== 'completed') throw new Error(`the in-process run ended ${inProcess.status}: ${JSON.stringify(inProcess.counts)}`);
     const inProcessRate = options.commands / inProcessSeconds;
@@ -208,6 +217,7 @@ async function benchCommands(options: Options): Promise<CommandFigures> {
       xargs_seconds: round(xargsSeconds),
       xargs_jobs_per_second: Math.round(xargsRate),
       ratio: round(hookflowRate / xargsRate, 3),
+      steal_percent,
     };
   } finally {
     await closeHome(home);
@@ -278,9 +288,10 @@ async function main(): Promise<void> {
   if (options.only.has('b')) {
     const b = await benchCommands(options);
     results.commands = b;
-    log(`b. ${b.jobs} \`true\` jobs: xargs -P 2: ${b.xargs_jobs_per_second} jobs/s (${b.xargs_seconds} s)`);
-    log(`   2 worker processes (hookflow worker): ${b.hookflow_jobs_per_second} jobs/s (${b.hookflow_seconds} s), ratio ${b.ratio} (aim ≥ 0.7)`);
-    log(`   2 workers in one process: ${b.in_process_jobs_per_second} jobs/s (${b.in_process_seconds} s), ratio ${b.in_process_ratio}`);
+    const steal = (percent: number | null) => (percent === null ? '' : `, host steal ${percent}%`);
+    log(`b. ${b.jobs} \`true\` jobs: xargs -P 2: ${b.xargs_jobs_per_second} jobs/s (${b.xargs_seconds} s${steal(b.steal_percent.xargs)})`);
+    log(`   2 worker processes (hookflow worker): ${b.hookflow_jobs_per_second} jobs/s (${b.hookflow_seconds} s${steal(b.steal_percent.hookflow)}), ratio ${b.ratio} (aim ≥ 0.7)`);
+    log(`   2 workers in one process: ${b.in_process_jobs_per_second} jobs/s (${b.in_process_seconds} s${steal(b.steal_percent.in_process)}), ratio ${b.in_process_ratio}`);
   }
   if (options.only.has('c')) {
     const c = await benchDag(options);

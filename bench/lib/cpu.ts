@@ -46,3 +46,34 @@ export function cpuPerEvent(from: CpuSample, to: CpuSample, events: number): Cpu
     total_us: per(to.totalUs - from.totalUs),
   };
 }
+
+/**
+ * The machine's CPU time so far, from the `cpu` line of `/proc/stat` (ticks): all of it, and
+ * `steal`, the time a virtual machine's CPUs were ready but the host ran something else. Pure.
+ */
+export function parseProcStat(text: string): { total: number; steal: number } | null {
+  const line = text.split('\n').find((candidate) => candidate.startsWith('cpu '));
+  if (!line) return null;
+  const fields = line.trim().split(/\s+/).slice(1).map(Number);
+  if (fields.length < 8 || fields.some((value) => !Number.isFinite(value))) return null;
+  // user nice system idle iowait irq softirq steal [guest guest_nice: already counted in user/nice]
+  const total = fields.slice(0, 8).reduce((sum, value) => sum + value, 0);
+  return { total, steal: fields[7] };
+}
+
+/** Measures the share of the machine's CPU time stolen by its host between start() and the call of the returned function (%; null without /proc/stat). */
+export function stealMeter(): () => number | null {
+  const read = () => {
+    try {
+      return parseProcStat(readFileSync('/proc/stat', 'utf8'));
+    } catch {
+      return null;
+    }
+  };
+  const before = read();
+  return () => {
+    const after = read();
+    if (!before || !after || after.total <= before.total) return null;
+    return Math.round((1000 * (after.steal - before.steal)) / (after.total - before.total)) / 10;
+  };
+}

@@ -1,7 +1,7 @@
 // The benchmark's pure parts: `node --import tsx --test bench/test/*.test.ts`.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cpuPerEvent, statTicks } from '../lib/cpu.js';
+import { cpuPerEvent, parseProcStat, statTicks } from '../lib/cpu.js';
 import { selfTimes } from '../profile-top.js';
 import { parseOptions, UsageError } from '../lib/options.js';
 import { emitResult, parseResult, RESULT_MARKER, type GraphileCaseResult, type HookflowCaseResult } from '../lib/protocol.js';
@@ -111,6 +111,18 @@ describe('options', () => {
     assert.equal(parseOptions([], { HOOKFLOW_BENCH_PG_URL: 'postgres://a@b/c' }).pgUrl, 'postgres://a@b/c');
     assert.equal(parseOptions(['--pg-url', 'postgres://x@y/z'], { HOOKFLOW_BENCH_PG_URL: 'postgres://a@b/c' }).pgUrl, 'postgres://x@y/z');
   });
+});
+
+describe('/proc/stat', () => {
+  const cases: Array<[string, string, { total: number; steal: number } | null]> = [
+    ['the cpu line, guest time not counted twice', 'cpu  100 5 50 800 10 1 4 30 7 0\ncpu0 50 2 25 400 5 0 2 15 0 0\n', { total: 1000, steal: 30 }],
+    ['a kernel without steal', 'cpu  100 5 50 800 10 1 4\n', null],
+    ['no cpu line', 'intr 12 0\n', null],
+    ['a field that is not a number', 'cpu  100 x 50 800 10 1 4 30\n', null],
+  ];
+  for (const [name, text, expected] of cases) {
+    it(name, () => assert.deepEqual(parseProcStat(text), expected));
+  }
 });
 
 describe('CPU per event', () => {
