@@ -4,9 +4,9 @@
  * a. validate + expand + store a parameterized Torc workflow of --jobs jobs (default 100 000):
  *    jobs per second for the compile alone and for the whole submit (compile, store, events).
  * b. --commands `true` jobs (default 10 000) run by 2 worker processes (`hookflow worker`, one job
- *    at a time each), beside `seq N | xargs -P 2 -n 1 sh -c true` in the same run (the process
- *    spawn floor): jobs per second and the ratio (aim ≥ 0.7). Timed from the workers' spawn to
- *    the workflow's end, so their start-up counts.
+ *    at a time each), beside `seq N | xargs -P 2 -n 1 sh -c true` run before and after them (the
+ *    process spawn floor; the faster run counts): jobs per second and the ratio (aim ≥ 0.7).
+ *    Timed from the workers' spawn to the workflow's end, so their start-up counts.
  * c. a DAG of --steps `set_output` steps (default 10 000; 100 per level, each reading an output of
  *    the step above it), one in-process worker: steps per second.
  * d. a chain of --chain `true` jobs (default 200): the time from a job's end to its dependent's
@@ -160,6 +160,8 @@ interface CommandFigures {
   hookflow_jobs_per_second: number;
   xargs_seconds: number;
   xargs_jobs_per_second: number;
+  /** xargs ran before and after hookflow; xargs_jobs_per_second is the faster. */
+  xargs_runs_jobs_per_second: number[];
   ratio: number;
   /** The host's share of this machine's CPU time while each ran (%; see bench/lib/cpu.ts stealMeter). */
   steal_percent: { xargs: number | null; hookflow: number | null; in_process: number | null };
@@ -176,12 +178,16 @@ function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv, inp
   });
 }
 
+async function timeXargs(jobs: number): Promise<{ seconds: number; steal: number | null }> {
+  const start = performance.now();
+  const steal = stealMeter();
+  await runProcess('sh', ['-c', 'xargs -P 2 -n 1 sh -c true'], process.env, `${Array.from({ length: jobs }, (_, i) => i + 1).join('\n')}\n`);
+  return { seconds: (performance.now() - start) / 1000, steal: steal() };
+}
+
 async function benchCommands(options: Options): Promise<CommandFigures> {
-  const xargsStart = performance.now();
-  const xargsSteal = stealMeter();
-  await runProcess('sh', ['-c', 'xargs -P 2 -n 1 sh -c true'], process.env, `${Array.from({ length: options.commands }, (_, i) => i + 1).join('\n')}\n`);
-  const xargsSeconds = (performance.now() - xargsStart) / 1000;
-  const steal_percent = { xargs: xargsSteal(), hookflow: null as number | null, in_process: null as number | null };
+  const before = await timeXargs(options.commands);
+  const steal_percent = { xargs: before.steal, hookflow: null as number | null, in_process: null as number | null };
   const home = await openHome();
   try {
     const service = await home.engine.workflows();
@@ -196,6 +202,12 @@ async function benchCommands(options: Options): Promise<CommandFigures> {
     const status = await service.status(id);
     if (status.status !== 'completed' || status.counts.completed !== options.commands) throw new Error(`the workflow ended ${status.status}: ${JSON.stringify(status.counts)}`);
     const hookflowRate = options.commands / seconds;
+    // Once more after hookflow's runs: the machine's speed drifts, and the faster of the two is
+    // the floor the ratio is taken against (the lower ratio).
+    const after = await timeXargs(options.commands);
+    const xargs = after.seconds < before.seconds ? after : before;
+    steal_percent.xargs = xargs.steal;
+    const xargsSeconds = xargs.seconds;
     const xargsRate = options.commands / xargsSeconds;
     const second = await service.submit({ text: parameterizedSpec('true-commands-in-process', options.commands, 'true') });
     const workers = await Promise.all([0, 1].map(() => home.engine.createWorker({ workflowId: second.id, maxParallelJobs: 1, capacity: null, idleTimeoutMs: 30_000 })));
@@ -216,6 +228,7 @@ async function benchCommands(options: Options): Promise<CommandFigures> {
       hookflow_jobs_per_second: Math.round(hookflowRate),
       xargs_seconds: round(xargsSeconds),
       xargs_jobs_per_second: Math.round(xargsRate),
+      xargs_runs_jobs_per_second: [before, after].map((run) => Math.round(options.commands / run.seconds)),
       ratio: round(hookflowRate / xargsRate, 3),
       steal_percent,
     };
@@ -289,7 +302,7 @@ async function main(): Promise<void> {
     const b = await benchCommands(options);
     results.commands = b;
     const steal = (percent: number | null) => (percent === null ? '' : `, host steal ${percent}%`);
-    log(`b. ${b.jobs} \`true\` jobs: xargs -P 2: ${b.xargs_jobs_per_second} jobs/s (${b.xargs_seconds} s${steal(b.steal_percent.xargs)})`);
+    log(`b. ${b.jobs} \`true\` jobs: xargs -P 2: ${b.xargs_jobs_per_second} jobs/s (${b.xargs_seconds} s${steal(b.steal_percent.xargs)}; the faster of ${b.xargs_runs_jobs_per_second.join(' and ')} jobs/s, before and after hookflow)`);
     log(`   2 worker processes (hookflow worker): ${b.hookflow_jobs_per_second} jobs/s (${b.hookflow_seconds} s${steal(b.steal_percent.hookflow)}), ratio ${b.ratio} (aim ≥ 0.7)`);
     log(`   2 workers in one process: ${b.in_process_jobs_per_second} jobs/s (${b.in_process_seconds} s${steal(b.steal_percent.in_process)}), ratio ${b.in_process_ratio}`);
   }
