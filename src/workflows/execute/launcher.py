@@ -122,7 +122,7 @@ def main():
             env = request.get("env") or {}
             base_key = request.get("env_base")
             if base_key is not None:
-                base = env_bases.get(base_key)
+                base = request.get("base")
                 if base is None:
                     raise LookupError("unknown environment base %r" % (base_key,))
                 env = {**base, **env}
@@ -244,6 +244,9 @@ def main():
             return
         op = request.get("op")
         if op == "spawn":
+            if request.get("env_base") is not None:
+                # Taken now: a start queued behind another one may run after its base was dropped.
+                request["base"] = env_bases.get(request["env_base"])
             spawn(request)
         elif op == "env":
             if request.get("key") is None or not isinstance(request.get("env"), dict):

@@ -65,6 +65,17 @@ for (const kind of ['python', 'node'] as const satisfies readonly LauncherKind[]
     });
 
 
+    it('runs a start queued behind another with the base it named, even once that base was dropped', async () => {
+      const base = (name: string) => ({ PATH: env.PATH ?? '/usr/bin:/bin', HF_BASE: name });
+      const first = launcher.request(spec('sleep 0.3', { baseEnv: base('first') }));
+      const queued = spec('echo "$HF_BASE"', { baseEnv: base('queued') });
+      const ticket = launcher.request(queued, first);
+      // More bases than a launcher keeps: the queued start's base is dropped before it runs.
+      for (let i = 0; i < 10; i++) await (await launcher.start(spec('true', { baseEnv: base(`other ${i}`) }))).exited;
+      await (await ticket.started).exited;
+      assert.equal(read(queued.stdout_path), 'queued\n');
+    });
+
     it('runs with env over baseEnv, each base sent once and still right after older ones were dropped', async () => {
       const bases = Array.from({ length: 12 }, (_, i) => ({ PATH: env.PATH ?? '/usr/bin:/bin', HF_BASE: `base ${i}`, HF_OVER: 'from base' }));
       // Every base twice, the first again at the end (dropped by then: sent again).
