@@ -111,6 +111,7 @@ export class Worker {
   private wake: (() => void) | null = null;
   private wakePending = false;
   private heartbeatTimer: NodeJS.Timeout | null = null;
+  private heartbeating: Promise<void> | null = null;
   private idleSince = Date.now();
   private used = { cpus: 0, memory: 0, gpus: 0 };
   /** Jobs claimed ahead, not started yet (still `running` under this worker's lease in the store). */
@@ -173,7 +174,12 @@ export class Worker {
     this.startedAt = Date.now();
     await this.register();
     await this.options.publish({ type: 'worker.started', data: this.eventData(), source: 'worker' });
-    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.heartbeatMs);
+    this.heartbeatTimer = setInterval(() => {
+      // Never two at once: renewals queued behind a long transaction's row locks would pile up,
+      // deadlock one another on PostgreSQL (each costs a second) and take the pool's connections.
+      if (this.heartbeating) return;
+      this.heartbeating = this.heartbeat().finally(() => (this.heartbeating = null));
+    }, this.heartbeatMs);
     this.heartbeatTimer.unref();
     let reason: 'idle' | 'workflow_ended' | 'stopped' = 'stopped';
     try {
@@ -188,6 +194,7 @@ export class Worker {
         this.report(error, 'on_worker_complete');
       }
       if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+      await this.heartbeating;
       await this.flushAll();
       await store.removeProcess(this.id).catch((error: unknown) => this.report(error, 'deregister'));
       await this.options.publish({ type: 'worker.stopped', data: { ...this.eventData(), reason }, source: 'worker' }).catch((error: unknown) => this.report(error, 'worker.stopped'));

@@ -288,6 +288,34 @@ jobs:
       }
     });
 
+    it('never renews its leases twice at once, however slow a renewal is', async () => {
+      const { id } = await service.submit({ text: 'name: slow-renewals\njobs:\n  - name: a\n    command: sleep 0.5\n' });
+      const workflows = engine.store.workflows;
+      const renew = workflows.renewJobLeases.bind(workflows);
+      let inFlight = 0;
+      let most = 0;
+      let calls = 0;
+      workflows.renewJobLeases = async (...args) => {
+        calls += 1;
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        try {
+          await new Promise((r) => setTimeout(r, 120));
+          return await renew(...args);
+        } finally {
+          inFlight -= 1;
+        }
+      };
+      try {
+        await (await worker(id, { heartbeatMs: 10 })).run();
+      } finally {
+        workflows.renewJobLeases = renew;
+      }
+      assert.equal((await service.status(id)).status, 'completed');
+      assert.ok(calls >= 2, `renewed ${calls} times`);
+      assert.equal(most, 1);
+    });
+
     it('cancels a workflow of short jobs claimed ahead: each ends completed or canceled, and nothing runs on', async () => {
       const marker = join(home, `cancel-short-${Date.now()}`);
       const count = 300;
