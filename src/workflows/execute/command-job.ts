@@ -24,7 +24,7 @@ export interface CommandJobContext {
   logDir: string;
   /**
    * Variables of the job (HOOKFLOW_WORKFLOW_ID, HOOKFLOW_JOB_NAME, …), over the worker's own
-   * environment; job.env goes over both. See commandEnv.
+   * environment; job.env goes over both. See commandEnvLayers.
    */
   env: Record<string, string>;
   /** null: no limit. */
@@ -118,11 +118,6 @@ export function commandArgv(line: string, options: { directExec?: boolean; shell
   return { argv: [shell, '-c', line], direct: false };
 }
 
-/** The environment of a job's process: the worker's, the job's variables, then job.env; PWD is its directory. */
-export function commandEnv(base: Readonly<Record<string, string | undefined>>, jobVars: Readonly<Record<string, string>>, job: Pick<JobModel, 'env'>, cwd: string): Record<string, string> {
-  return { ...definedOnly(base), ...jobOwnEnv(jobVars, job, cwd) };
-}
-
 /** What a job's environment adds to the worker's: its variables, job.env, PWD. */
 function jobOwnEnv(jobVars: Readonly<Record<string, string>>, job: Pick<JobModel, 'env'>, cwd: string): Record<string, string> {
   const env: Record<string, string> = { ...jobVars, ...job.env };
@@ -142,8 +137,11 @@ function definedOnly(base: Readonly<Record<string, string | undefined>>): Record
 // One copy per worker environment (ctx.baseEnv does not change): the launcher then holds it once.
 const definedBases = new WeakMap<object, Readonly<Record<string, string>>>();
 
-/** A start's environment as layers: the worker's own (one object per ctx.baseEnv) and the job's over it. */
-function envLayers(ctx: Pick<CommandJobContext, 'baseEnv' | 'env' | 'cwd'>, job: Pick<JobModel, 'env'>): Pick<SpawnSpec, 'env' | 'baseEnv'> {
+/**
+ * The environment of a job's process, as layers: the worker's (one object per ctx.baseEnv, which
+ * the launcher is sent once), and over it the job's variables, then job.env, and PWD (its directory).
+ */
+export function commandEnvLayers(ctx: Pick<CommandJobContext, 'baseEnv' | 'env' | 'cwd'>, job: Pick<JobModel, 'env'>): Pick<SpawnSpec, 'env' | 'baseEnv'> {
   const own = jobOwnEnv(ctx.env, job, ctx.cwd);
   // process.env can change between starts: it is copied whole each time.
   if (!ctx.baseEnv) return { env: { ...definedOnly(process.env), ...own } };
@@ -207,7 +205,7 @@ export async function runCommandJob(job: JobModel, ctx: CommandJobContext): Prom
   }
 
   const line = commandLine(job);
-  const env = envLayers(ctx, job);
+  const env = commandEnvLayers(ctx, job);
   const { argv, direct } = commandArgv(line, { directExec: ctx.directExec });
   let running: RunningProcess;
   const spec = { argv, cwd: ctx.cwd, ...env, ...paths };

@@ -3,8 +3,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { commandArgv, commandEnv, commandLine, readTail, runCommandJob, TAIL_BYTES, type CommandJobContext } from '../../../src/workflows/execute/command-job.js';
-import { createLauncher, type Launcher, type LauncherKind } from '../../../src/workflows/execute/launcher.js';
+import { commandArgv, commandEnvLayers, commandLine, readTail, runCommandJob, TAIL_BYTES, type CommandJobContext } from '../../../src/workflows/execute/command-job.js';
+import { createLauncher, fullEnv, type Launcher, type LauncherKind } from '../../../src/workflows/execute/launcher.js';
 import { eventually, isAlive, makeJob } from './helpers.js';
 
 let dir = '';
@@ -57,9 +57,19 @@ describe('commandArgv: which commands skip the shell', () => {
     assert.equal(commandLine({ command: 'python x.py', invocation_script: null }), 'python x.py');
   });
 
-  it('builds the env: worker, job variables, job.env, and PWD', () => {
-    const env = commandEnv({ A: 'base', B: 'base', GONE: undefined }, { B: 'job-vars', C: 'job-vars' }, { env: { C: 'job', D: 'job' } }, '/work/x/../y');
-    assert.deepEqual(env, { A: 'base', B: 'job-vars', C: 'job', D: 'job', PWD: '/work/y' });
+  it('builds the env: worker, job variables, job.env, and PWD; the worker layer is one object per worker env', () => {
+    const baseEnv = { A: 'base', B: 'base', GONE: undefined };
+    const layers = commandEnvLayers({ baseEnv, env: { B: 'job-vars', C: 'job-vars' }, cwd: '/work/x/../y' }, { env: { C: 'job', D: 'job' } });
+    assert.deepEqual(fullEnv(layers), { A: 'base', B: 'job-vars', C: 'job', D: 'job', PWD: '/work/y' });
+    assert.deepEqual(layers.baseEnv, { A: 'base', B: 'base' });
+    assert.equal(commandEnvLayers({ baseEnv, env: {}, cwd: '/' }, { env: {} }).baseEnv, layers.baseEnv, 'the same object: the launcher holds it once');
+  });
+
+  it('without a worker env, copies process.env into each start', () => {
+    const layers = commandEnvLayers({ env: { HF_JOB: 'x' }, cwd: '/tmp' }, { env: {} });
+    assert.equal(layers.baseEnv, undefined);
+    assert.equal(layers.env.PATH, process.env.PATH);
+    assert.equal(layers.env.HF_JOB, 'x');
   });
 });
 
