@@ -178,27 +178,28 @@ function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv, inp
   });
 }
 
-async function timeXargs(jobs: number): Promise<{ seconds: number; steal: number | null }> {
+/** How long `run` took, and the host's CPU steal meanwhile. */
+async function timed(run: () => Promise<unknown>): Promise<{ seconds: number; steal: number | null }> {
   const start = performance.now();
   const steal = stealMeter();
-  await runProcess('sh', ['-c', 'xargs -P 2 -n 1 sh -c true'], process.env, `${Array.from({ length: jobs }, (_, i) => i + 1).join('\n')}\n`);
+  await run();
   return { seconds: (performance.now() - start) / 1000, steal: steal() };
+}
+
+function timeXargs(jobs: number): Promise<{ seconds: number; steal: number | null }> {
+  return timed(() => runProcess('sh', ['-c', 'xargs -P 2 -n 1 sh -c true'], process.env, `${Array.from({ length: jobs }, (_, i) => i + 1).join('\n')}\n`));
 }
 
 async function benchCommands(options: Options): Promise<CommandFigures> {
   const before = await timeXargs(options.commands);
-  const steal_percent = { xargs: before.steal, hookflow: null as number | null, in_process: null as number | null };
   const home = await openHome();
   try {
     const service = await home.engine.workflows();
     const { id } = await service.submit({ text: parameterizedSpec('true-commands', options.commands, 'true') });
     const env = { ...process.env, HOOKFLOW_HOME: home.dir, HOOKFLOW_STORE: home.storeUrl };
     const args = [BIN, 'worker', '--workflow', id, '--max-parallel-jobs', '1', '--idle-timeout', '30s'];
-    const start = performance.now();
-    const hookflowSteal = stealMeter();
-    await Promise.all([runProcess(process.execPath, args, env), runProcess(process.execPath, args, env)]);
-    const seconds = (performance.now() - start) / 1000;
-    steal_percent.hookflow = hookflowSteal();
+    const hookflow = await timed(() => Promise.all([runProcess(process.execPath, args, env), runProcess(process.execPath, args, env)]));
+    const seconds = hookflow.seconds;
     const status = await service.status(id);
     if (status.status !== 'completed' || status.counts.completed !== options.commands) throw new Error(`the workflow ended ${status.status}: ${JSON.stringify(status.counts)}`);
     const hookflowRate = options.commands / seconds;
@@ -206,16 +207,12 @@ async function benchCommands(options: Options): Promise<CommandFigures> {
     // the floor the ratio is taken against (the lower ratio).
     const after = await timeXargs(options.commands);
     const xargs = after.seconds < before.seconds ? after : before;
-    steal_percent.xargs = xargs.steal;
     const xargsSeconds = xargs.seconds;
     const xargsRate = options.commands / xargsSeconds;
     const second = await service.submit({ text: parameterizedSpec('true-commands-in-process', options.commands, 'true') });
     const workers = await Promise.all([0, 1].map(() => home.engine.createWorker({ workflowId: second.id, maxParallelJobs: 1, capacity: null, idleTimeoutMs: 30_000 })));
-    const inProcessStart = performance.now();
-    const inProcessSteal = stealMeter();
-    await Promise.all(workers.map((worker) => worker.run()));
-    const inProcessSeconds = (performance.now() - inProcessStart) / 1000;
-    steal_percent.in_process = inProcessSteal();
+    const inProcessRun = await timed(() => Promise.all(workers.map((worker) => worker.run())));
+    const inProcessSeconds = inProcessRun.seconds;
     const inProcess = await service.status(second.id);
     if (inProcess.status !== 'completed') throw new Error(`the in-process run ended ${inProcess.status}: ${JSON.stringify(inProcess.counts)}`);
     const inProcessRate = options.commands / inProcessSeconds;
@@ -230,7 +227,7 @@ async function benchCommands(options: Options): Promise<CommandFigures> {
       xargs_jobs_per_second: Math.round(xargsRate),
       xargs_runs_jobs_per_second: [before, after].map((run) => Math.round(options.commands / run.seconds)),
       ratio: round(hookflowRate / xargsRate, 3),
-      steal_percent,
+      steal_percent: { xargs: xargs.steal, hookflow: hookflow.steal, in_process: inProcessRun.steal },
     };
   } finally {
     await closeHome(home);
