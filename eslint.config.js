@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.hookflow/**', 'dist/**', 'ui/dist/**'] },
+  { ignores: ['node_modules/**', '.hookflow/**', 'dist/**', 'lib/**', 'ui/dist/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

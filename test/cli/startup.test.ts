@@ -39,7 +39,8 @@ async function loadedBy(args: string[], env: NodeJS.ProcessEnv, log: string): Pr
     const path = fileURLToPath(url);
     const inPackage = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path.slice(path.lastIndexOf('/node_modules/')));
     if (inPackage) packages.add(inPackage[1]);
-    else if (path.startsWith(ROOT)) sources.add(path.slice(ROOT.length));
+    // Compiled (lib/x.js, `npm run build`) or not, a module is named by its source.
+    else if (path.startsWith(ROOT)) sources.add(path.slice(ROOT.length).replace(/^lib\/(.*)\.js$/, 'src/$1.ts'));
   }
   return { packages, sources, stdout };
 }

@@ -1,10 +1,10 @@
 import { Worker } from 'node:worker_threads';
 import { HookflowError } from '../../errors.js';
-import { bundledModuleUrl } from '../../worker-bundle.js';
+import { moduleUrl, workerCodeUrl } from '../../worker-bundle.js';
 import type { EventWriteArgs, EventWriteName, EventWriteResult } from './event-writes.js';
 import type { WriterBoot, WriterMessage, WriterReply, WriterRequest } from './writer-protocol.js';
 
-const WORKER_SOURCE = new URL('./writer-worker.ts', import.meta.url);
+const WORKER_MODULE = moduleUrl('./writer-worker', import.meta.url);
 
 interface Waiter {
   resolve: (value: unknown) => void;
@@ -32,7 +32,7 @@ export class SqliteWriterThread {
   /** Starts the thread; null when it cannot be started here (the caller then writes itself). */
   static async start(boot: Omit<WriterBoot, 'requireFrom'>): Promise<SqliteWriterThread | null> {
     try {
-      const worker = new Worker(new URL(await bundledModuleUrl(WORKER_SOURCE)), {
+      const worker = new Worker(new URL(await workerCodeUrl(WORKER_MODULE)), {
         workerData: { ...boot, requireFrom: import.meta.url } satisfies WriterBoot,
         execArgv: [],
       });

@@ -28,6 +28,7 @@ import {
 import type { FromWorker, HostOperation, WorkerBootData } from './protocol.js';
 import { Fifo } from './fifo.js';
 import { tsxHooksUrl, workerModuleUrl } from './worker-bundle.js';
+import { moduleUrl } from '../../../worker-bundle.js';
 import { WorkerSlot, type Pending, type PendingInspect, type PendingRun, type SlotEnd, type SlotOwner } from './worker-slot.js';
 
 export interface JsRuntimeOptions {
@@ -487,7 +488,7 @@ async function bootData(): Promise<WorkerBootData> {
     loaderHooksUrl: new URL('./loader-hooks.mjs', import.meta.url).href,
     tsxUrl: tsxHooksUrl(),
     rootUrl: new URL('package.json', root).href,
-    entryUrls: [new URL('src/index.ts', root).href, new URL('src/hooks/define.ts', root).href],
+    entryUrls: [moduleUrl('../../../index', import.meta.url).href, moduleUrl('../../define', import.meta.url).href],
     nodeModulesDir: nodeModules.join(':'),
   };
 }

@@ -1,19 +1,19 @@
 /**
- * The JS runtime's worker code, bundled once per process (src/worker-bundle.ts): the worker needs
- * tsx only (lazily) for TypeScript hooks. If bundling fails for any reason the worker loads
- * worker.ts through tsx, slower but the same.
+ * The JS runtime's worker code (src/worker-bundle.ts): compiled, or bundled once per process from
+ * the sources, so the worker needs tsx only (lazily) for TypeScript hooks. If bundling fails for
+ * any reason the worker loads worker.ts through tsx, slower but the same.
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { bundledModuleUrl } from '../../../worker-bundle.js';
+import { moduleUrl, workerCodeUrl } from '../../../worker-bundle.js';
 
-const WORKER_SOURCE = new URL('./worker.ts', import.meta.url);
+const WORKER_MODULE = moduleUrl('./worker', import.meta.url);
 
 let workerUrl: Promise<string> | null = null;
 
-/** A `data:` URL of the bundled worker code, or worker.ts's file URL when bundling is not possible. */
+/** The worker's compiled module, a `data:` URL of it bundled, or worker.ts's file URL when bundling is not possible. */
 export function workerModuleUrl(): Promise<string> {
-  workerUrl ??= bundledModuleUrl(WORKER_SOURCE).catch(() => WORKER_SOURCE.href);
+  workerUrl ??= workerCodeUrl(WORKER_MODULE).catch(() => WORKER_MODULE.href);
   return workerUrl;
 }
 

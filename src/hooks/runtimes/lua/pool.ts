@@ -4,12 +4,13 @@ import { HookflowError, errorMessage, type HookflowErrorCode } from '../../../er
 import type { HookRunResult, HookScriptMeta } from '../../model.js';
 import type { HostCall, LuaJob } from './job.js';
 import type { FromWorker, LuaWorkerData, SerializedError, ToWorker } from './protocol.js';
+import { moduleUrl } from '../../../worker-bundle.js';
 
 /** How long past a run's deadline a worker may stay silent before it is considered stuck. */
 const STUCK_GRACE_MS = 1500;
 const WATCH_INTERVAL_MS = 250;
 
-const WORKER_URL = new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+const WORKER_URL = moduleUrl('./worker', import.meta.url);
 
 /**
  * Node 20 does not carry the main thread's module hooks (tsx) into workers, so a worker running
