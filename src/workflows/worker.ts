@@ -257,7 +257,8 @@ export class Worker {
       }
       // Pending finishes claim with their write; a claim of its own would cost another commit.
       const claimed = this.finishQueue.length > 0 ? 0 : await this.claim();
-      if (claimed > 0) await this.publishTimeline();
+      // Their job.started events join the next finishes' transaction, or go alone after maxDelayMs.
+      if (claimed > 0) this.scheduleFlush();
       const busy = this.running.size > 0 || this.queue.length > 0 || this.finishQueue.length > 0 || this.runningActions.size > 0;
       if (claimed > 0 || busy) this.idleSince = Date.now();
       else {
@@ -658,7 +659,10 @@ export class Worker {
       }
       for (const [index, entry] of batch.entries()) this.options.onJobEnd?.(entry.job, written.changes[index]);
     }
-    await this.publishTimeline();
+    // Starts after this batch wait for the next one (one commit for both) unless this flush was only
+    // for them, or the worker stops.
+    if (batch.length === 0 || this.stopping) await this.publishTimeline();
+    else this.scheduleFlush();
     this.poke();
   }
 

@@ -99,6 +99,44 @@ jobs:
       assert.equal(types.filter((type) => type.startsWith('workflow.') || type.startsWith('job.')).at(-1), 'workflow.completed');
     });
 
+    it("job.started events wait for the next finishes' transaction, or go alone once maxDelayMs passed", async () => {
+      const inserted: string[] = [];
+      const store = engine.store as unknown as { insertEvents: (rows: Array<{ event: { type: string } }>) => Promise<unknown> };
+      const insertEvents = store.insertEvents;
+      store.insertEvents = function (rows) {
+        inserted.push(...rows.map((row) => row.event.type));
+        return insertEvents.call(this, rows);
+      };
+      try {
+        const { id } = await service.submit({ text: JSON.stringify({ name: 'starts', jobs: [{ name: 'j{i}', command: 'true', parameters: { i: '1:40' } }] }) });
+        const { status } = await runToEnd(id, { maxParallelJobs: 2 });
+        assert.equal(status.status, 'completed');
+        const events = (await eventsOf(id)).filter((event) => event.type === 'job.started' || event.type === 'job.completed');
+        assert.equal(events.filter((event) => event.type === 'job.started').length, 40);
+        for (const started of events.filter((event) => event.type === 'job.started')) {
+          const completed = events.findIndex((event) => event.type === 'job.completed' && event.data.job_name === started.data.job_name);
+          assert.ok(completed > events.indexOf(started), `job.started of ${String(started.data.job_name)} comes before its job.completed`);
+        }
+        // Each start waited for a finishes' write (every job but the last few has one after it).
+        const alone = inserted.filter((type) => type === 'job.started').length;
+        assert.ok(alone <= 4, `${alone} of 40 job.started events were published in a transaction of their own`);
+
+        // With no finish to wait for, a start is published after maxDelayMs, not when its job ends.
+        const { id: longId } = await service.submit({ text: 'name: long-start\njobs:\n  - { name: long, command: "sleep 1.5" }\n' });
+        const running = worker(longId).then((w) => w.run());
+        let seen = false;
+        for (let i = 0; i < 40 && !seen; i++) {
+          await new Promise((r) => setTimeout(r, 25));
+          seen = (await eventsOf(longId)).some((event) => event.type === 'job.started');
+        }
+        assert.ok(seen, 'job.started of the running job was published within a second');
+        assert.equal((await service.status(longId)).counts.running, 1, 'while it still ran');
+        await running;
+      } finally {
+        store.insertEvents = insertEvents;
+      }
+    });
+
     it("a worker's output directory holds its jobs' logs and working directory, and `workflow logs` finds them", async () => {
       const outputDir = join(home, `worker-output-${Date.now()}`);
       const { id } = await service.submit({ text: 'name: elsewhere\njobs:\n  - { name: here, command: "pwd; echo from-here" }\n' });
