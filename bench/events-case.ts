@@ -9,7 +9,7 @@
  *  2. drain (optional): N events published while the dispatcher is stopped, then start → last processed;
  *  3. latency: publishes at a fixed rate; publish call → hook start, per event.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,7 @@ import { SecretBox } from '../src/secrets/crypto.js';
 import type { Store } from '../src/store/store.js';
 import { withClient } from './lib/pg.js';
 import { emitResult, readConfig, type HookflowCaseConfig, type HookflowCaseResult, type RuntimeName } from './lib/protocol.js';
+import { eventTraceTsv, stallsTsv, watchLoopStalls, type TracedEvent } from './lib/latency-trace.js';
 import { PeakRss } from './lib/rss.js';
 import { atFixedRate } from './lib/schedule.js';
 import { StoreCalls, type CallCount } from './lib/store-calls.js';
@@ -227,6 +228,9 @@ async function latencyPhase(runtime: HookRuntime, config: HookflowCaseConfig): P
     const hookStartAt = new Map<string, number>();
     const doneAt = new Map<string, number>();
     const stampedAt = new Map<string, number>();
+    const durableAt = new Map<string, number>();
+    const origin = performance.now();
+    const stalls = config.latencyTrace ? watchLoopStalls(origin) : null;
     dispatcher.on('hook-start', (id: string) => {
       hookStartAt.set(id, performance.now());
     });
@@ -239,7 +243,10 @@ async function latencyPhase(runtime: HookRuntime, config: HookflowCaseConfig): P
     await atFixedRate(config.rate, total, (seq) => {
       const calledAt = performance.now();
       dispatcher.publish({ type: EVENT_TYPE, data: { seq } }).then(
-        ({ event }) => publishedAt.set(event.id, calledAt),
+        ({ event }) => {
+          publishedAt.set(event.id, calledAt);
+          durableAt.set(event.id, performance.now());
+        },
         (error: Error) => {
           publishErrors += 1;
           if (publishErrors === 1) countdown.fail(error);
@@ -255,6 +262,18 @@ async function latencyPhase(runtime: HookRuntime, config: HookflowCaseConfig): P
       if (finished !== undefined) figures.done.push(finished - calledAt);
       const stamp = stampedAt.get(id);
       if (stamp !== undefined) figures.hook.push(stamp - (performance.timeOrigin + calledAt));
+    }
+    if (config.latencyTrace && stalls) {
+      const after = (calledAt: number, at: number | undefined) => (at === undefined ? null : at - calledAt);
+      const events = [...publishedAt].map(([id, calledAt]): TracedEvent => ({
+        at: calledAt - origin,
+        durable: after(calledAt, durableAt.get(id)),
+        hook: after(performance.timeOrigin + calledAt, stampedAt.get(id)),
+        hookStart: after(calledAt, hookStartAt.get(id)),
+        done: after(calledAt, doneAt.get(id)),
+      }));
+      writeFileSync(config.latencyTrace, eventTraceTsv(events));
+      writeFileSync(config.latencyTrace.replace(/\.tsv$/, '.stalls.tsv'), stallsTsv(stalls.stop()));
     }
     return figures;
   } finally {

@@ -50,6 +50,12 @@ function nodeArgs(options: BenchOptions, name: string): string[] {
   return ['--cpu-prof', '--cpu-prof-dir', dir];
 }
 
+function traceFile(options: BenchOptions, name: string): string | null {
+  if (!options.latencyTraceDir) return null;
+  mkdirSync(options.latencyTraceDir, { recursive: true });
+  return resolve(options.latencyTraceDir, `${name}.tsv`);
+}
+
 /** Generous: a case that is merely slow must finish; only a hung one is killed. */
 function caseTimeoutMs(n: number, latencySeconds: number): number {
   return 300_000 + n * 3 + latencySeconds * 4_000;
@@ -70,6 +76,7 @@ async function hookflowCase(options: BenchOptions, store: StoreKind, runtime: Ru
     pgUrl,
     sqliteSync: options.sqliteSync,
     sqliteWriter: options.sqliteWriter,
+    latencyTrace: traceFile(options, `${store}-${runtime}`),
   };
   const label = `${store}/${runtime}`;
   log(`▶ ${label}: N ${config.n}, latency at ${config.rate}/s for ${config.latencySeconds} s`);

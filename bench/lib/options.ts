@@ -26,6 +26,8 @@ export interface BenchOptions {
   drain: boolean;
   /** Directory for --cpu-prof output of every case process, or null. */
   cpuProfDir: string | null;
+  /** Directory for each case's per-event latency trace (a .tsv per case), or null. */
+  latencyTraceDir: string | null;
   help: boolean;
 }
 
@@ -48,6 +50,7 @@ export const USAGE = `npm run bench:events -- [options]
   --sqlite-writer W     thread (default, as hookflow runs: event writes on a writer thread) or main
   --pg-url URL          PostgreSQL server (default $HOOKFLOW_BENCH_PG_URL or ${DEFAULT_BENCH_PG_URL})
   --cpu-prof DIR        run every case process under --cpu-prof, writing .cpuprofile files to DIR
+  --latency-trace DIR   write each case's latency phase event by event to DIR/STORE-RUNTIME.tsv
   --json                print the figures as one JSON object on stdout
   --help`;
 
@@ -102,6 +105,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     warmup: values.warmup === '0' ? 0 : positiveInt('warmup', values.warmup, 500),
     drain: !(values['no-drain'] ?? false),
     cpuProfDir: values['cpu-prof'] ?? null,
+    latencyTraceDir: values['latency-trace'] ?? null,
     help: values.help ?? false,
   };
 }
@@ -128,6 +132,7 @@ function parse(argv: readonly string[]) {
       warmup: { type: 'string' },
       'no-drain': { type: 'boolean' },
       'cpu-prof': { type: 'string' },
+      'latency-trace': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

@@ -33,6 +33,8 @@ export interface HookflowCaseConfig {
   pgUrl: string | null;
   sqliteSync: 'full' | 'normal';
   sqliteWriter: 'thread' | 'main';
+  /** Where to write the latency phase's per-event trace (bench/lib/latency-trace.ts), or null. */
+  latencyTrace: string | null;
 }
 
 /** One (store, runtime) case's figures; the first six keys are the ones the issue asks for. */

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cpuPerEvent, parseProcStat, statTicks } from '../lib/cpu.js';
+import { eventTraceTsv, stallsTsv } from '../lib/latency-trace.js';
 import { selfTimes } from '../profile-top.js';
 import { parseOptions, UsageError } from '../lib/options.js';
 import { emitResult, parseResult, RESULT_MARKER, type GraphileCaseResult, type HookflowCaseResult } from '../lib/protocol.js';
@@ -88,6 +89,7 @@ describe('options', () => {
     ['--no-drain', ['--no-drain'], { drain: false }],
     ['--rate fraction', ['--rate', '0.5'], { rate: 0.5 }],
     ['--sqlite-writer main', ['--sqlite-writer', 'main'], { sqliteWriter: 'main' }],
+    ['--latency-trace DIR', ['--latency-trace', '/tmp/trace'], { latencyTraceDir: '/tmp/trace' }],
   ];
   for (const [name, argv, want] of accepted) {
     it(`accepts ${name}`, () => {
@@ -282,5 +284,19 @@ describe('profile self times', () => {
         ['(idle)', '', 1, 0.25],
       ],
     );
+  });
+});
+
+describe('latency trace', () => {
+  it('lists events in publish order, empty cells for moments not seen', () => {
+    const tsv = eventTraceTsv([
+      { at: 2.5, durable: 1, hook: null, hookStart: 1.25, done: 3 },
+      { at: 1, durable: 0.5, hook: 0.75, hookStart: 0.6, done: Number.NaN },
+    ]);
+    assert.equal(tsv, 'published_ms\tdurable_ms\thook_ms\thook_start_ms\tdone_ms\n1.000\t0.500\t0.750\t0.600\t\n2.500\t1.000\t\t1.250\t3.000\n');
+  });
+  it('lists the event loop stalls', () => {
+    assert.equal(stallsTsv([{ at: 10, ms: 6.5 }]), 'at_ms\tstall_ms\n10.000\t6.500\n');
+    assert.equal(stallsTsv([]), 'at_ms\tstall_ms\n');
   });
 });
