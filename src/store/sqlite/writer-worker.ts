@@ -4,8 +4,9 @@
  * take time on the main thread. Every request that has arrived when a transaction starts joins it
  * (group commit across batches), and results are posted only after COMMIT returned.
  *
- * Bundled to plain JavaScript by the main thread; better-sqlite3 is loaded through `require` from
- * the package's folder, since a bundled `data:` module cannot resolve a bare import.
+ * Compiled (lib/), or bundled to plain JavaScript by the main thread when hookflow runs from its
+ * sources (src/worker-bundle.ts); better-sqlite3 is loaded through `require` from the package's
+ * folder, since a bundled `data:` module cannot resolve a bare import.
  */
 import type Database from 'better-sqlite3';
 import { createRequire } from 'node:module';
