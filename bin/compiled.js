@@ -8,7 +8,8 @@ export const STAMP_FILE = 'build-stamp.json';
 
 /**
  * A fingerprint of every file under `dir`: how many, their total size and the newest change.
- * Editing, adding or removing a file changes it; walking ~300 files costs a few milliseconds.
+ * Editing, adding or removing a file changes it; walking src/'s ~280 files costs 5–13 ms of a
+ * start (~0.3 s), where compiling them would cost ~0.4 s.
  */
 export function sourceFingerprint(dir) {
   let files = 0;

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { STAMP_FILE, compiledEntry, sourceFingerprint } from '../../bin/compiled.js';
@@ -82,7 +82,7 @@ describe('npm run build: the binary runs lib/ without tsx', () => {
   it('--version loads lib/cli/main.js and neither tsx nor a TypeScript file', async () => {
     const { stdout, modules } = await hookflow(['--version']);
     assert.match(stdout, /^\d+\.\d+\.\d+/);
-    assert.ok(modules.includes(new URL(`file://${join(root, 'lib', 'cli', 'main.js')}`).href), modules.join('\n'));
+    assert.ok(modules.includes(pathToFileURL(join(root, 'lib', 'cli', 'main.js')).href), modules.join('\n'));
     assert.deepEqual(modules.filter((url) => url.includes('/node_modules/tsx/') || url.endsWith('.ts')), []);
   });
 
