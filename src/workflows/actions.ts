@@ -1,9 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { runDirectory } from './paths.js';
 import type { JsonObject, JsonValue, NewEvent } from '../events/model.js';
-import { runAction, type ActionServices } from '../actions/executor.js';
+import type { ActionServices } from '../actions/executor.js';
 import type { ActionRegistry } from '../actions/registry.js';
-import { renderParams } from '../actions/templates.js';
 import type { Store } from '../store/store.js';
 import type { ClaimedAction } from '../store/workflows.js';
 import type { SlurmSchedulerModel } from './model.js';
@@ -107,6 +106,8 @@ export class WorkflowActionRunner {
       const given = fields.params;
       params = given && typeof given === 'object' && !Array.isArray(given) ? given : {};
     }
+    // Loaded here: the executor and the template engine are only for workflows that have actions.
+    const [{ runAction }, { renderParams }] = await Promise.all([import('../actions/executor.js'), import('../actions/templates.js')]);
     const outcome = await runAction({
       definition,
       params,

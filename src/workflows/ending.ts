@@ -1,7 +1,6 @@
 import type { JsonObject } from '../events/model.js';
 import type { Store } from '../store/store.js';
 import type { WorkflowChange } from '../store/workflows.js';
-import { resolveWorkflowOutputs } from './execute/outputs.js';
 
 /**
  * What happens once when a workflow ends, done by whoever made the change that ended it: a DAG's
@@ -31,6 +30,7 @@ export async function finishWorkflowExtras(store: Store, change: WorkflowChange,
       statuses[id] = job.status;
       if (job.outputs && job.status === 'completed') stepOutputs[id] = job.outputs;
     }
+    const { resolveWorkflowOutputs } = await import('./execute/outputs.js');
     const resolved = resolveWorkflowOutputs(model, workflow.params, stepOutputs, statuses);
     error = resolved.error;
     await store.workflows.setWorkflowOutputs(change.workflow_id, resolved.outputs, resolved.error);

@@ -11,7 +11,6 @@ import { recoveryScript, retryAt } from './retry.js';
 import type { Launcher, StartTicket } from './execute/launcher.js';
 import { createLauncher } from './execute/launcher.js';
 import { runCommandJob } from './execute/command-job.js';
-import { runActionJob } from './execute/step-job.js';
 import type { WorkflowActionRunner } from './actions.js';
 import type { EndingHooks } from './ending.js';
 import { ChangePublisher } from './publisher.js';
@@ -20,7 +19,7 @@ import type { EventInsert, InsertedEvent } from '../store/store.js';
 import type { ActionRegistry } from '../actions/registry.js';
 import type { ActionServices } from '../actions/executor.js';
 import type { ActionOutcome } from '../actions/model.js';
-import { stepReferences } from './spec/dag.js';
+import { stepReferences } from './spec/step-references.js';
 import { isWorkflowEnded } from './job-states.js';
 import { aheadTarget, claimLimit, flushDelay, JobDurations } from './claim-ahead.js';
 
@@ -498,6 +497,8 @@ export class Worker {
         }
       }
       const ownerId = `${job.workflow_id}:${job.index}:${job.run}:${job.attempts}`;
+      // Loaded with the first action job: a worker of command jobs never needs the action machinery.
+      const { runActionJob } = await import('./execute/step-job.js');
       const result = await runActionJob(job.spec, {
         registry,
         services,

@@ -10,6 +10,7 @@ import { HookflowError } from '../../errors.js';
 import type { JsonObject, JsonValue } from '../../events/model.js';
 import { nearest } from '../../events/suggest.js';
 import { formatPath, loadDocument, type DocumentSyntax, type Locator, type Segment, type SpecProblem } from './document.js';
+import { stepReferences } from './step-references.js';
 
 export { formatPath };
 
@@ -115,16 +116,6 @@ export function defaultRegistry(): ActionRegistry {
   return builtinRegistry;
 }
 
-const STEP_REF = /(?<![\w.])steps\s*(?:\.\s*([A-Za-z_]\w*)|\[\s*(['"])(.*?)\2\s*\])/g;
-const TEMPLATE_BLOCK = /\{\{([\s\S]*?)\}\}|\{%([\s\S]*?)%\}/g;
-
-/** The step ids a template (or, with `bare`, an expression without braces) reads through `steps.ID`. */
-export function stepReferences(text: string, bare = false): string[] {
-  const sources = bare && !text.includes('{{') && !text.includes('{%') ? [text] : [...text.matchAll(TEMPLATE_BLOCK)].map((match) => match[1] ?? match[2] ?? '');
-  const ids: string[] = [];
-  for (const source of sources) for (const match of source.matchAll(STEP_REF)) ids.push(match[1] ?? match[3]);
-  return [...new Set(ids)];
-}
 
 /** Every string in a value with its path under `base`. */
 function stringsIn(value: unknown, base: Segment[], found: Array<{ text: string; path: Segment[] }> = []): Array<{ text: string; path: Segment[] }> {

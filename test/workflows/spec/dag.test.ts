@@ -5,7 +5,8 @@ import { stringify } from 'yaml';
 import { BUILTIN_ACTIONS } from '../../../src/actions/builtin/index.js';
 import { ActionRegistry } from '../../../src/actions/registry.js';
 import { HookflowError } from '../../../src/errors.js';
-import { checkDag, detectDagFormat, parseDag, stepReferences } from '../../../src/workflows/spec/dag.js';
+import { checkDag, detectDagFormat, parseDag } from '../../../src/workflows/spec/dag.js';
+import { stepReferences } from '../../../src/workflows/spec/step-references.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/compat/budpipeline/${name}`, import.meta.url), 'utf8');
 
