@@ -7,7 +7,7 @@ import type { EventCompletion, EventInsert, InsertedEvent, Store } from '../stor
 import { GroupCommit } from './group-commit.js';
 import { newId } from './ids.js';
 import type { EventRecord, HookExecutionRecord, NewEvent } from './model.js';
-import { checkEventData, DEFAULT_MAX_EVENT_BYTES, validateEventType, validateStack } from './validate.js';
+import { checkedEventData, DEFAULT_MAX_EVENT_BYTES, validateEventType, validateStack } from './validate.js';
 import { pause as sleep } from '../util/pause.js';
 
 /** Where the dispatcher finds a runtime; runtimes may be loaded on first use. */
@@ -197,12 +197,13 @@ export class Dispatcher extends EventEmitter {
   private validEvent(input: NewEvent): EventInsert['event'] {
     const type = validateEventType(input.type);
     const stack = validateStack(input.stack ?? null);
-    const data = checkEventData(input.data ?? {}, { maxBytes: this.maxEventBytes });
+    const { data, text } = checkedEventData(input.data ?? {}, { maxBytes: this.maxEventBytes });
     const now = Date.now();
     return {
       id: newId(now),
       type,
       data,
+      data_text: text,
       stack,
       source: input.source ?? 'api',
       correlation_id: input.correlation_id ?? null,

@@ -116,6 +116,11 @@ export function parseEventData(input: string, options: EventDataOptions): JsonOb
  * undefined are dropped, as JSON does.
  */
 export function checkEventData(value: unknown, options: EventDataOptions): JsonObject {
+  return checkedEventData(value, options).data;
+}
+
+/** checkEventData, with the JSON text it measured (what the store writes: one serialization, not two). */
+export function checkedEventData(value: unknown, options: EventDataOptions): { data: JsonObject; text: string } {
   const where = options.where ?? 'data';
   let dropsUndefined: boolean;
   let text: string;
@@ -129,7 +134,7 @@ export function checkEventData(value: unknown, options: EventDataOptions): JsonO
     throw new HookflowError('HF_ERR_INVALID_JSON', `${where} could not be read: ${error instanceof Error ? error.message : String(error)}`, { where });
   }
   checkSize(Buffer.byteLength(text, 'utf8'), options.maxBytes, where);
-  return dropsUndefined ? (JSON.parse(text) as JsonObject) : (value as JsonObject);
+  return { data: dropsUndefined ? (JSON.parse(text) as JsonObject) : (value as JsonObject), text };
 }
 
 function requireObject(value: unknown, where: string): asserts value is JsonObject {

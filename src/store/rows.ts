@@ -47,6 +47,11 @@ export function newEventRecord(row: EventInsert): EventRecord {
   };
 }
 
+/** The JSON text of an inserted event's data: the publisher's own when it has it (the same data, checked). */
+export function eventDataText(row: EventInsert, record: EventRecord): string {
+  return row.event.data_text !== undefined && record.data === row.event.data ? row.event.data_text : JSON.stringify(record.data);
+}
+
 function nullableString(value: unknown): string | null {
   return value === null || value === undefined ? null : String(value);
 }

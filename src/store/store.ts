@@ -113,7 +113,8 @@ export interface Store {
 export type StoreChange = 'events' | 'hooks';
 
 export interface EventInsert {
-  event: NewEvent & { id: string; created_at: number };
+  /** data_text: the JSON text of `data`, when the publisher has it already; the store writes it as it is. */
+  event: NewEvent & { id: string; created_at: number; data_text?: string };
   /** Claim on insert for the fast path; null leaves it pending. */
   claim: { owner: string; lease_expires_at: number } | null;
   /** Insert as completed at once (no hook matched). Ignored when claim is set. */

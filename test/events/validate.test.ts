@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { HookflowError, type HookflowErrorCode } from '../../src/errors.js';
 import {
   checkEventData,
+  checkedEventData,
   DEFAULT_MAX_EVENT_BYTES,
   formatBytes,
   isValidEventType,
@@ -209,6 +210,20 @@ describe('checkEventData', () => {
     assert.deepEqual(checked, { a: 1, c: {} });
     assert.notEqual(checked, data);
     assert.ok('b' in data, 'the input is left alone');
+  });
+
+  it('checkedEventData gives the JSON text it measured, which is the data\'s own (what the store writes)', () => {
+    const cases: ReadonlyArray<[Record<string, unknown>, string]> = [
+      [{ a: 1, s: 'é' }, '{"a":1,"s":"é"}'],
+      [{ a: 1, b: undefined, c: { d: undefined } }, '{"a":1,"c":{}}'],
+      [{}, '{}'],
+    ];
+    for (const [value, text] of cases) {
+      const checked = checkedEventData(value, options);
+      assert.equal(checked.text, text);
+      assert.equal(JSON.stringify(checked.data), text);
+      assert.deepEqual(checked.data, checkEventData(value, options));
+    }
   });
 
   class Point {

@@ -1,6 +1,6 @@
 import type { QueryConfig } from 'pg';
 import type { EventInsert, InsertedEvent } from '../store.js';
-import { jsonParam, newEventRecord, toEvent, type Row } from '../rows.js';
+import { eventDataText, newEventRecord, toEvent, type Row } from '../rows.js';
 import * as sql from './statements.js';
 
 /**
@@ -19,7 +19,7 @@ export async function insertEventRows(query: (config: QueryConfig) => Promise<Ro
       records.map((r) => r.type),
       records.map((r) => r.stack),
       records.map((r) => r.source),
-      records.map((r) => jsonParam(r.data)),
+      records.map((r, index) => eventDataText(rows[index], r)),
       records.map((r) => r.status),
       records.map((r) => r.attempts),
       records.map((r) => r.created_at),

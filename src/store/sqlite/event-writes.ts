@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { EventRecord, EventStatus, JsonObject } from '../../events/model.js';
-import { newEventRecord } from '../rows.js';
+import { eventDataText, newEventRecord } from '../rows.js';
 import type { EventCompletion, EventInsert, InsertedEvent } from '../store.js';
 
 /**
@@ -197,7 +197,7 @@ export function insertParams(row: EventInsert): { params: InsertParams; record: 
     record.type,
     record.stack,
     record.source,
-    JSON.stringify(record.data),
+    eventDataText(row, record),
     record.status,
     record.attempts,
     record.created_at,
