@@ -68,10 +68,12 @@ export interface WorkerOptions {
 }
 
 interface WorkflowContext {
-  model: WorkflowModel;
   workflow: WorkflowRecord;
-  /** DAG step id → job index. */
-  steps: Map<string, number>;
+  /**
+   * The model with its DAG step ids (step id → job index), read at the first action job: a command
+   * job has its spec from its claim, and a big workflow's model costs a worker 0.2 s to read.
+   */
+  steps: () => Promise<{ model: WorkflowModel; steps: Map<string, number> }>;
 }
 
 interface RunningJob {
@@ -434,19 +436,33 @@ export class Worker {
   }
 
   private async loadContext(workflowId: string): Promise<WorkflowContext> {
-    const [model, workflow] = await Promise.all([this.options.store.workflows.getWorkflowModel(workflowId), this.options.store.workflows.getWorkflow(workflowId)]);
-    if (!model || !workflow) throw new Error(`workflow ${workflowId} is gone`);
+    const workflow = await this.options.store.workflows.getWorkflow(workflowId);
+    if (!workflow) throw new Error(`workflow ${workflowId} is gone`);
     this.workflowNames.set(workflowId, workflow.name);
-    const steps = new Map<string, number>();
-    for (const job of model.jobs) if (job.step) steps.set(job.step.id, job.index);
-    return { model, workflow, steps };
+    let loading: Promise<{ model: WorkflowModel; steps: Map<string, number> }> | null = null;
+    const load = async () => {
+      const model = await this.options.store.workflows.getWorkflowModel(workflowId);
+      if (!model) throw new Error(`workflow ${workflowId} is gone`);
+      const steps = new Map<string, number>();
+      for (const job of model.jobs) if (job.step) steps.set(job.step.id, job.index);
+      return { model, steps };
+    };
+    const steps = () => {
+      if (!loading) {
+        loading = load();
+        // A failed read is tried again by the next action job.
+        loading.catch(() => (loading = null));
+      }
+      return loading;
+    };
+    return { workflow, steps };
   }
 
   /** Runs a job to its end: its finish, or null when there is none to write (this worker is stopping). */
   private async execute(entry: RunningJob): Promise<JobFinish | null> {
     const { job } = entry;
     const context = await this.context(job.workflow_id);
-    const { model, workflow } = context;
+    const { workflow } = context;
     const { outputDir, runDir, logDir } = this.directories(job, workflow);
     if (!this.madeDirs.has(logDir)) {
       await mkdir(logDir, { recursive: true });
@@ -482,8 +498,8 @@ export class Worker {
       };
     } else {
       entry.setTicket(null);
-      const { registry, services } = await this.options.actions();
-      const upstream = referencedSteps(context.steps, job);
+      const [{ registry, services }, { model, steps }] = await Promise.all([this.options.actions(), context.steps()]);
+      const upstream = referencedSteps(steps, job);
       const outputs = upstream.length > 0 ? await this.options.store.workflows.jobOutputs(job.workflow_id, upstream) : new Map<number, JsonObject>();
       const stepOutputs: Record<string, JsonObject> = {};
       const stepStatuses: Record<string, string> = {};
@@ -512,7 +528,7 @@ export class Worker {
         executionId: ownerId,
         settle: (outcome, params) => this.options.settle(outcome, { actionType: job.spec.action ?? '', params, ownerId, signal: entry.abort.signal }),
       });
-      const skip = result.skip_steps.map((id) => context.steps.get(id)).filter((index) => index !== undefined);
+      const skip = result.skip_steps.map((id) => steps.get(id)).filter((index) => index !== undefined);
       finish = {
         workflow_id: job.workflow_id,
         index: job.index,
