@@ -62,7 +62,10 @@ def main():
     urgent = [False]
 
     def reply(message, defer=False):
-        replies.append(json.dumps(message, separators=(",", ":")).encode() + b"\n")
+        reply_line(json.dumps(message, separators=(",", ":")).encode() + b"\n", defer)
+
+    def reply_line(line, defer=False):
+        replies.append(line)
         if not defer:
             urgent[0] = True
         elif deferred_since[0] is None:
@@ -163,7 +166,7 @@ def main():
             # The unnamed files stay open here until they are named or dropped.
             opened = [fd for fd in opened if all(fd != kept for kept, _ in unnamed)]
             # "at": when it started (epoch ms): the reply itself may wait for the exit (see flush).
-            reply({"id": rid, "pid": pid, "stdout_offset": out_size, "stderr_offset": err_size, "at": int(time.time() * 1000)}, defer=True)
+            reply_line(start_line(rid, pid, out_size, err_size, int(time.time() * 1000)), defer=True)
         except Exception as error:  # noqa: BLE001 - every failure is reported to the caller
             reply({"id": rid, "error": describe(error)})
             # Whatever waited for it to exit waits no more.
@@ -204,16 +207,14 @@ def main():
             rid, out_path, err_path, unnamed, _ = child
             running_ids.discard(rid)
             sizes = settle_outputs(pid, unnamed)
-            message = {"id": rid, "exit_code": None, "signal": None}
+            # The sizes let the worker skip reading the files when nothing was written.
+            out_size = sizes[out_path] if out_path in sizes else file_size(out_path)
+            err_size = sizes[err_path] if err_path in sizes else file_size(err_path)
             if os.WIFSIGNALED(status):
                 number = os.WTERMSIG(status)
-                message["signal"] = SIGNAL_NAMES.get(number, str(number))
+                reply({"id": rid, "exit_code": None, "signal": SIGNAL_NAMES.get(number, str(number)), "stdout_size": out_size, "stderr_size": err_size})
             else:
-                message["exit_code"] = os.waitstatus_to_exitcode(status)
-            # The sizes let the worker skip reading the files when nothing was written.
-            message["stdout_size"] = sizes.get(out_path, file_size(out_path))
-            message["stderr_size"] = sizes.get(err_path, file_size(err_path))
-            reply(message)
+                reply_line(exit_line(rid, os.waitstatus_to_exitcode(status), out_size, err_size))
             # After the exit's reply: the worker hears of an end before the start that followed it.
             start_follower(rid)
 
@@ -326,6 +327,25 @@ def main():
         flush(force=True)
     except BrokenPipeError:
         pass
+
+
+def json_number(value):
+    return b"null" if value is None else b"%d" % value
+
+
+def start_line(rid, pid, out_size, err_size, at):
+    """A start's reply: as json.dumps writes it, formatted directly (one per job: a hot path)."""
+    if type(rid) is not int:
+        return json.dumps({"id": rid, "pid": pid, "stdout_offset": out_size, "stderr_offset": err_size, "at": at}, separators=(",", ":")).encode() + b"\n"
+    return b'{"id":%d,"pid":%d,"stdout_offset":%d,"stderr_offset":%d,"at":%d}\n' % (rid, pid, out_size, err_size, at)
+
+
+def exit_line(rid, exit_code, out_size, err_size):
+    """The reply to a process's exit (not by a signal), formatted directly as start_line is."""
+    if type(rid) is not int:
+        message = {"id": rid, "exit_code": exit_code, "signal": None, "stdout_size": out_size, "stderr_size": err_size}
+        return json.dumps(message, separators=(",", ":")).encode() + b"\n"
+    return b'{"id":%d,"exit_code":%d,"signal":null,"stdout_size":%s,"stderr_size":%s}\n' % (rid, exit_code, json_number(out_size), json_number(err_size))
 
 
 PROGRAMS = {}

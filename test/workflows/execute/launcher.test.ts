@@ -358,4 +358,20 @@ describe('launcher.py protocol', () => {
       [{ error: 'bad env request: it needs a key and an env object' }, { id: 1, error: 'LookupError: unknown environment base 99' }],
     );
   });
+
+  it('writes the start and exit replies (formatted directly) as JSON, whatever the id', async () => {
+    const spawnOf = (id: unknown, command: string) => ({ op: 'spawn', id, argv: ['/bin/sh', '-c', command], cwd: dir, env: {}, stdout_path: join(dir, `r${String(id)}.o`), stderr_path: join(dir, `r${String(id)}.e`) });
+    const replies = await converse([spawnOf(5, 'exit 3'), spawnOf('five', 'echo hi'), spawnOf(6, 'kill -TERM $$')]);
+    const ofId = (id: unknown) => replies.filter((reply) => reply.id === id);
+    for (const [id, exit_code, signal, stdout_size] of [
+      [5, 3, null, 0],
+      ['five', 0, null, 3],
+      [6, null, 'SIGTERM', 0],
+    ] as const) {
+      const [started, ended] = ofId(id);
+      assert.deepEqual(Object.keys(started), ['id', 'pid', 'stdout_offset', 'stderr_offset', 'at'], `start of ${id}`);
+      assert.ok(Number.isInteger(started.pid) && started.stdout_offset === 0 && Math.abs(Number(started.at) - Date.now()) < 60_000);
+      assert.deepEqual(ended, { id, exit_code, signal, stdout_size, stderr_size: 0 }, `exit of ${id}`);
+    }
+  });
 });
