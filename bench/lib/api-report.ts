@@ -3,6 +3,7 @@
  * the issue's aim, the table and the JSON object. Pure.
  */
 import Table from 'cli-table3';
+import { lowerMedian } from './stats.js';
 
 /** The aim: hookflow's POST /events at least half the bare route's requests per second. */
 export const API_AIM_RATIO = 0.5;
@@ -94,12 +95,6 @@ export interface RoundSummary {
   bare_rps: number | null;
   hookflow_rps: number | null;
   ratio: number | null;
-}
-
-/** The lower median: with an even count, the smaller of the middle two (never flatters). */
-function lowerMedian<T>(items: readonly T[], key: (item: T) => number): T | undefined {
-  const sorted = [...items].sort((a, b) => key(a) - key(b));
-  return sorted[Math.floor((sorted.length - 1) / 2)];
 }
 
 /**

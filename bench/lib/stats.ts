@@ -20,6 +20,12 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length, rank) - 1];
 }
 
+/** The lower median: with an even count, the smaller of the middle two (never flatters). */
+export function lowerMedian<T>(items: readonly T[], key: (item: T) => number): T | undefined {
+  const sorted = [...items].sort((a, b) => key(a) - key(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
 /** Rounds to 3 decimals, so microseconds survive in JSON without float noise. */
 export function round3(value: number): number {
   return Math.round(value * 1000) / 1000;
