@@ -2,27 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { jobFromSpec, jobSpecJson } from '../../src/store/workflow-rows.js';
 import type { JobModel } from '../../src/workflows/model.js';
+import { makeJob } from '../workflows/execute/helpers.js';
 
 const resources = { num_cpus: 1, num_gpus: 0, num_nodes: 1, memory_bytes: 0, runtime_seconds: null };
 
-const plain: JobModel = {
-  index: 3,
-  name: 'job_3',
-  command: 'true',
-  invocation_script: null,
-  action: null,
-  params: null,
-  depends_on: [],
-  env: {},
-  resources,
-  scheduler: null,
-  cancel_on_blocking_job_failure: false,
-  failure_rules: [],
-  timeout_seconds: null,
-  input_files: [],
-  output_files: [],
-  step: null,
-};
+const plain = makeJob({ index: 3, name: 'job_3', command: 'true' });
 
 const everything: JobModel = {
   index: 7,
