@@ -341,6 +341,31 @@ describe('the Programs pages in Chromium', requireService('chromium', chromiumUn
     await page.locator(`tr[data-execution="${listed}"][data-status="canceled"]`).waitFor();
     assert.equal((await execution(listed)).status, 'canceled');
 
+    // The answer to Cancel ("running", stop requested) can come after the stream's final record:
+    // held back here until the page shows the execution canceled, it must not bring it back to running.
+    const late = await execute('sleeper');
+    await go(page, `#/programs/executions/${late}`);
+    await page.getByLabel('stdout', { exact: true }).getByText('sleeping').waitFor();
+    const lateSection = page.locator(`section[data-execution-page="${late}"]`);
+    let heldAnswer = null as ExecutionAnswer | null;
+    await page.route(`**/executions/${late}/cancel`, async (route) => {
+      const answer = await route.fetch();
+      heldAnswer = (await answer.json()) as ExecutionAnswer;
+      try {
+        await page.locator(`section[data-execution-page="${late}"][data-status="canceled"]`).waitFor({ timeout: 10_000 });
+      } finally {
+        await route.fulfill({ response: answer });
+      }
+    });
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await page.getByText(/^Canceled: running/).waitFor();
+    assert.equal(heldAnswer?.status, 'running', 'the held answer is the stale one');
+    for (let check = 0; check < 10; check++) {
+      assert.equal(await lateSection.getAttribute('data-status'), 'canceled');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await page.unroute(`**/executions/${late}/cancel`);
+
     const shown = await execute('sleeper');
     await go(page, `#/programs/executions/${shown}`);
     await page.getByLabel('stdout', { exact: true }).getByText('sleeping').waitFor();
@@ -358,7 +383,7 @@ describe('the Programs pages in Chromium', requireService('chromium', chromiumUn
     const total = (chart: typeof byStatus, bar: string) => chart.locator(`g[data-bar="${bar}"]`).getAttribute('data-total');
     assert.deepEqual(
       await Promise.all(['queued', 'running', 'completed', 'failed', 'timeout', 'canceled'].map((status) => total(byStatus, status))),
-      ['0', '0', '1', '25', '0', '2'],
+      ['0', '0', '1', '25', '0', '3'],
     );
     assert.equal(await byStatus.locator('g[data-bar="failed"] rect.bar-part').count(), 1);
     assert.equal(await byStatus.locator('g[data-bar="timeout"] rect.bar-part').count(), 0, 'no bar for no executions');
@@ -367,7 +392,7 @@ describe('the Programs pages in Chromium', requireService('chromium', chromiumUn
     assert.ok(failedWidth > completedWidth * 10, `bars are to scale (${failedWidth} vs ${completedWidth})`);
 
     const byProgram = page.locator('figure[data-chart="program"]');
-    assert.deepEqual(await byProgram.locator('g[data-bar]').evaluateAll((bars) => bars.map((bar) => `${bar.getAttribute('data-bar')}:${bar.getAttribute('data-total')}`)), ['failing:25', 'sleeper:2', 'ticker:1']);
+    assert.deepEqual(await byProgram.locator('g[data-bar]').evaluateAll((bars) => bars.map((bar) => `${bar.getAttribute('data-bar')}:${bar.getAttribute('data-total')}`)), ['failing:25', 'sleeper:3', 'ticker:1']);
     assert.deepEqual(await byProgram.locator('g[data-bar="sleeper"] rect.bar-part').evaluateAll((parts) => parts.map((part) => part.getAttribute('data-status'))), ['canceled']);
     assert.equal(await byProgram.locator('g[data-bar="ticker"] text.chart-label').textContent(), 'Ticker', "labelled with the program's name");
     assert.equal(await byProgram.locator('g[data-bar="ticker"] title').textContent(), 'Ticker: 1 execution');
@@ -380,8 +405,8 @@ describe('the Programs pages in Chromium', requireService('chromium', chromiumUn
     // A bar is a link to the list filtered by it.
     await byStatus.locator('g[data-bar="canceled"] a').click();
     await page.waitForURL(/status=canceled/);
-    await page.locator('tr[data-execution][data-status="canceled"]').nth(1).waitFor();
-    assert.equal(await page.locator('tr[data-execution]').count(), 2);
+    await page.locator('tr[data-execution][data-status="canceled"]').nth(2).waitFor();
+    assert.equal(await page.locator('tr[data-execution]').count(), 3);
   });
 
   it("says when config.yaml's last edit was refused, where and why, and keeps the last good programs", async () => {

@@ -250,7 +250,8 @@ export function ProgramExecutionPage({ id, role }: { id: string; role: Role }) {
       const answer = await programsApi.cancel(id);
       notify(`Canceled: ${answer.status}`);
       if (isFinishedStatus(answer.status)) reload();
-      else setExecution(answer);
+      // The stream may have brought the final record before this answer: never go back from it.
+      else setExecution((previous) => (previous && isFinishedStatus(previous.status) ? previous : answer));
     } catch (failure) {
       notify(`Cancel failed: ${toApiError(failure).message}`, 'error');
     } finally {
