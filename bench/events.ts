@@ -14,6 +14,8 @@ import { parseOptions, USAGE, UsageError, type BenchOptions } from './lib/option
 import { createBenchDatabase, postgresProblem, redactPgUrl, settlePostgres, withClient, type BenchDatabase } from './lib/pg.js';
 import {
   isSkipped,
+  type FloorCaseConfig,
+  type FloorCaseResult,
   type GraphileCaseConfig,
   type GraphileCaseResult,
   type HookflowCaseConfig,
@@ -22,7 +24,7 @@ import {
   type SkippedCase,
   type StoreKind,
 } from './lib/protocol.js';
-import { computeRatios, renderTable, toJson, type BenchResults, type CaseOutcome, type Machine, type StoreResults } from './lib/report.js';
+import { computeRatios, floorLines, renderTable, toJson, type BenchResults, type CaseOutcome, type Machine, type StoreResults } from './lib/report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -146,6 +148,26 @@ async function graphileCase(options: BenchOptions, pgUrl: string): Promise<Graph
   }
 }
 
+/** The host's own latencies at the latency phase's rate, with no hookflow code (bench/floor-case.ts). */
+async function floorCase(options: BenchOptions, pgUrl: string | null): Promise<FloorCaseResult | SkippedCase> {
+  const config: FloorCaseConfig = { rate: options.rate, seconds: options.latencySeconds, sqliteSync: options.sqliteSync, pgUrl };
+  log(`▶ this host's floor: at ${config.rate}/s for ${config.seconds} s each`);
+  try {
+    const result = (await runCase(join(here, 'floor-case.ts'), config, {
+      label: 'floor',
+      echo: true,
+      timeoutMs: caseTimeoutMs(0, config.seconds * 3),
+      nodeArgs: [],
+    })) as FloorCaseResult;
+    for (const line of floorLines(result).slice(1)) log(line);
+    return result;
+  } catch (error) {
+    failures += 1;
+    log(`  ${(error as Error).message}`);
+    return { skipped: `failed: ${(error as Error).message.split('\n')[0]}` };
+  }
+}
+
 async function describeMachine(pgUrl: string | null): Promise<Machine> {
   let postgres: string | null = null;
   if (pgUrl) {
@@ -186,6 +208,16 @@ async function main(): Promise<number> {
   log(`machine: ${machine.cpus} × ${machine.cpu}, ${machine.memory_gb} GB, ${machine.os}, Node ${machine.node}, load ${machine.load_average.join(' ')}`);
 
   const results: BenchResults = {};
+  if (options.floor) {
+    const usesPg = options.only.includes('postgres') && !pgProblem;
+    const database = usesPg ? await createBenchDatabase(options.pgUrl, 'floor_bench') : null;
+    if (database) databases.add(database);
+    try {
+      results.floor = await floorCase(options, database?.url ?? null);
+    } finally {
+      await dropDatabases();
+    }
+  }
   if (options.only.includes('sqlite')) results.sqlite = await storeCases(options, 'sqlite', null);
   // The peer runs before hookflow's PostgreSQL cases, and every PostgreSQL case starts from a
   // settled server (settlePostgres), so neither side pays for the other's leftovers.

@@ -24,6 +24,8 @@ export interface BenchOptions {
   concurrency: number;
   warmup: number;
   drain: boolean;
+  /** Measure the host's own latencies at the rate first (bench/floor-case.ts). */
+  floor: boolean;
   /** Directory for --cpu-prof output of every case process, or null. */
   cpuProfDir: string | null;
   /** Directory for each case's per-event latency trace (a .tsv per case), or null. */
@@ -46,6 +48,7 @@ export const USAGE = `npm run bench:events -- [options]
   --concurrency N       the dispatcher's concurrency (default 100, the dispatcher's own default)
   --warmup N            events processed before each clock starts (default 500)
   --no-drain            skip the drain phase (N events published while stopped, then drained; JS only)
+  --no-floor            skip the host's floor (an event-loop hop, a SQLite commit, a PostgreSQL INSERT at the rate)
   --sqlite-sync MODE    full (default, as hookflow runs) or normal
   --sqlite-writer W     thread (default, as hookflow runs: event writes on a writer thread) or main
   --pg-url URL          PostgreSQL server (default $HOOKFLOW_BENCH_PG_URL or ${DEFAULT_BENCH_PG_URL})
@@ -104,6 +107,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     concurrency: positiveInt('concurrency', values.concurrency, 100),
     warmup: values.warmup === '0' ? 0 : positiveInt('warmup', values.warmup, 500),
     drain: !(values['no-drain'] ?? false),
+    floor: !(values['no-floor'] ?? false),
     cpuProfDir: values['cpu-prof'] ?? null,
     latencyTraceDir: values['latency-trace'] ?? null,
     help: values.help ?? false,
@@ -131,6 +135,7 @@ function parse(argv: readonly string[]) {
       concurrency: { type: 'string' },
       warmup: { type: 'string' },
       'no-drain': { type: 'boolean' },
+      'no-floor': { type: 'boolean' },
       'cpu-prof': { type: 'string' },
       'latency-trace': { type: 'string' },
       help: { type: 'boolean', short: 'h' },

@@ -73,6 +73,34 @@ export interface HookflowCaseResult {
   cpu_us_per_event: { processed: CpuPerEvent; drain: CpuPerEvent | null };
 }
 
+/** The floor case (bench/floor-case.ts): the host's own latencies at the latency phase's rate. */
+export interface FloorCaseConfig {
+  rate: number;
+  seconds: number;
+  sqliteSync: 'full' | 'normal';
+  /** A database of the bench run's own, or null to leave PostgreSQL out. */
+  pgUrl: string | null;
+}
+
+/** Call → done at a fixed rate. */
+export interface FloorFigures {
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  count: number;
+}
+
+export interface FloorCaseResult {
+  rate: number;
+  seconds: number;
+  /** A 1 ms timer; stalls: gaps > 4 ms in the event loop's 1 ms ticks while it ran. */
+  loop: FloorFigures & { stalls_per_s: number; stalled_percent: number };
+  /** One row inserted and committed (WAL, the bench's synchronous mode). */
+  sqlite_commit: FloorFigures;
+  /** One autocommitted INSERT round trip; null without PostgreSQL. */
+  postgres_commit: FloorFigures | null;
+}
+
 export interface SkippedCase {
   skipped: string;
 }

@@ -3,7 +3,7 @@
  * issue's aims, and the human table. Pure: results in, values and text out.
  */
 import Table from 'cli-table3';
-import { isSkipped, type GraphileCaseResult, type HookflowCaseResult, type RuntimeName, type SkippedCase, type StoreKind } from './protocol.js';
+import { isSkipped, type FloorCaseResult, type FloorFigures, type GraphileCaseResult, type HookflowCaseResult, type RuntimeName, type SkippedCase, type StoreKind } from './protocol.js';
 
 export type CaseOutcome = HookflowCaseResult | SkippedCase;
 export type StoreResults = Partial<Record<RuntimeName, CaseOutcome>>;
@@ -12,6 +12,8 @@ export interface BenchResults {
   sqlite?: StoreResults | SkippedCase;
   postgres?: StoreResults | SkippedCase;
   graphile_worker?: GraphileCaseResult | SkippedCase;
+  /** The host's own latencies at the latency phase's rate (bench/floor-case.ts). */
+  floor?: FloorCaseResult | SkippedCase;
 }
 
 /** The issue's aims: SQLite ≥ 2× graphile-worker's jobs/s, PostgreSQL ≥ 1×, p99 under 5 ms at 1 000/s. */
@@ -102,6 +104,7 @@ export function toJson(results: BenchResults, ratios: Ratio[], extra: { machine:
     sqlite: results.sqlite ?? null,
     postgres: results.postgres ?? null,
     graphile_worker: results.graphile_worker ?? null,
+    floor: results.floor ?? null,
     ratios: Object.fromEntries(ratios.filter((r) => !r.key.endsWith('_p99_ms')).map((r) => [r.key, r.value])),
     aims: Object.fromEntries(ratios.filter((r) => r.aim !== null).map((r) => [r.key, { value: r.value, aim: r.aim, met: r.met }])),
     machine: extra.machine,
@@ -178,5 +181,19 @@ export function renderTable(results: BenchResults, ratios: Ratio[]): string {
       lines.push(`  ${r.label.padEnd(width)}  ${value.padStart(9)}${verdict}`);
     }
   }
+  if (results.floor) lines.push('', ...floorLines(results.floor));
   return lines.join('\n');
+}
+
+/** The floor under the p99 aim: what this host gave, that minute, with no hookflow code at all. */
+export function floorLines(floor: FloorCaseResult | SkippedCase): string[] {
+  if (isSkipped(floor)) return [`this host's floor: not measured: ${floor.skipped}`];
+  const row = (label: string, figures: FloorFigures, extra = '') => `  ${label.padEnd(40)}  p50 ${fmtMs(figures.p50_ms).padStart(6)} ms  p99 ${fmtMs(figures.p99_ms).padStart(6)} ms${extra}`;
+  const lines = [
+    `this host's floor at ${floor.rate}/s for ${floor.seconds} s, no hookflow code (a publish waits for such a commit: its p99 is not below the commit's):`,
+    row('a 1 ms timer', floor.loop, `  (loop stalls > 4 ms: ${floor.loop.stalls_per_s}/s, ${floor.loop.stalled_percent}% of the time)`),
+    row('SQLite: one row inserted and committed', floor.sqlite_commit),
+  ];
+  if (floor.postgres_commit) lines.push(row('PostgreSQL: one autocommitted INSERT', floor.postgres_commit));
+  return lines;
 }

@@ -6,7 +6,7 @@ import { eventTraceTsv, stallsTsv } from '../lib/latency-trace.js';
 import { selfTimes } from '../profile-top.js';
 import { parseOptions, UsageError } from '../lib/options.js';
 import { emitResult, parseResult, RESULT_MARKER, type GraphileCaseResult, type HookflowCaseResult } from '../lib/protocol.js';
-import { computeRatios, renderTable, toJson, type BenchResults } from '../lib/report.js';
+import { computeRatios, floorLines, renderTable, toJson, type BenchResults } from '../lib/report.js';
 import { atFixedRate, dueAt, dueCount } from '../lib/schedule.js';
 import { percentile, perSecond, summarize } from '../lib/stats.js';
 
@@ -79,6 +79,7 @@ describe('options', () => {
     assert.equal(options.json, false);
     assert.equal(options.sqliteSync, 'full');
     assert.equal(options.sqliteWriter, 'thread');
+    assert.equal(options.floor, true);
   });
   const accepted: Array<[string, string[], Partial<ReturnType<typeof parseOptions>>]> = [
     ['--n with underscores', ['--n', '20_000'], { n: 20_000 }],
@@ -87,6 +88,7 @@ describe('options', () => {
     ['--json', ['--json'], { json: true }],
     ['--warmup 0', ['--warmup', '0'], { warmup: 0 }],
     ['--no-drain', ['--no-drain'], { drain: false }],
+    ['--no-floor', ['--no-floor'], { floor: false }],
     ['--rate fraction', ['--rate', '0.5'], { rate: 0.5 }],
     ['--sqlite-writer main', ['--sqlite-writer', 'main'], { sqliteWriter: 'main' }],
     ['--latency-trace DIR', ['--latency-trace', '/tmp/trace'], { latencyTraceDir: '/tmp/trace' }],
@@ -260,6 +262,36 @@ describe('ratios and aims', () => {
     assert.match(table, /graphile-worker 2×24, queue 500/);
     assert.match(table, /aim ≥ 2: met/);
     assert.match(table, /aim ≥ 1: NOT met/);
+  });
+});
+
+describe("the host's floor", () => {
+  const floor = {
+    rate: 1000,
+    seconds: 5,
+    loop: { p50_ms: 1.1, p99_ms: 3.7, max_ms: 9, count: 5000, stalls_per_s: 5.2, stalled_percent: 3.6 },
+    sqlite_commit: { p50_ms: 0.39, p99_ms: 10.63, max_ms: 20, count: 5000 },
+    postgres_commit: { p50_ms: 1.25, p99_ms: 16.75, max_ms: 30, count: 5000 },
+  };
+  it('one line per measure under a heading that says what it is', () => {
+    const lines = floorLines(floor);
+    assert.match(lines[0], /floor at 1000\/s for 5 s, no hookflow code/);
+    assert.match(lines[1], /a 1 ms timer .*p99 +3\.70 ms .*stalls > 4 ms: 5\.2\/s, 3\.6% of the time/);
+    assert.match(lines[2], /SQLite: one row inserted and committed .*p50 +0\.39 ms +p99 +10\.63 ms/);
+    assert.match(lines[3], /PostgreSQL: one autocommitted INSERT .*p99 +16\.75 ms/);
+    assert.equal(lines.length, 4);
+  });
+  it('without PostgreSQL, no PostgreSQL line; skipped, its reason', () => {
+    assert.equal(floorLines({ ...floor, postgres_commit: null }).length, 3);
+    assert.deepEqual(floorLines({ skipped: 'failed: boom' }), ["this host's floor: not measured: failed: boom"]);
+  });
+  it('in the table and in the JSON', () => {
+    const results: BenchResults = { sqlite: { js: hookflow(25_000, 1, 4) }, floor };
+    const ratios = computeRatios(results, 1000);
+    assert.match(renderTable(results, ratios), /SQLite: one row inserted and committed/);
+    const json = toJson(results, ratios, { machine: { cpu: 'x', cpus: 2, memory_gb: 1, os: 'linux', node: 'v20', load_average: [0], postgres: null }, command: 'c', options: {}, duration_s: 1 }) as Record<string, unknown>;
+    assert.deepEqual(json.floor, floor);
+    assert.equal(toJson({}, [], { machine: { cpu: 'x', cpus: 2, memory_gb: 1, os: 'linux', node: 'v20', load_average: [0], postgres: null }, command: 'c', options: {}, duration_s: 1 }).floor, null);
   });
 });
 

@@ -1,0 +1,99 @@
+/**
+ * The floor case of `npm run bench:events`: what this host gives at the latency phase's rate
+ * before any hookflow code runs, timed the same way (call time → done, at a fixed rate), so the
+ * p99 aim can be read against what the machine itself allows that minute:
+ *  - loop: a 1 ms timer (an in-process pipeline as long as hookflow's p50 does nothing else), and
+ *    the loop's stalls > 4 ms meanwhile: the host's preemptions (steal), which any pipeline that
+ *    lasts about a millisecond runs into at that rate (a hop of a few µs would mostly miss them);
+ *  - sqlite_commit: one row inserted and committed (WAL, synchronous=FULL, as hookflow runs), the
+ *    least a durable publish on SQLite costs;
+ *  - postgres_commit: one autocommitted INSERT round trip on the bench's PostgreSQL, the least a
+ *    durable publish on PostgreSQL costs.
+ * Started by bench/events.ts with its FloorCaseConfig as the one argument; prints one result.
+ */
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { watchLoopStalls } from './lib/latency-trace.js';
+import { withClient } from './lib/pg.js';
+import { emitResult, readConfig, type FloorCaseConfig, type FloorCaseResult, type FloorFigures } from './lib/protocol.js';
+import { atFixedRate } from './lib/schedule.js';
+import { round3, summarize } from './lib/stats.js';
+
+/** Runs `work` at the config's rate for its seconds; each call's time from its call to its end. */
+async function timedAtRate(config: FloorCaseConfig, work: () => Promise<void> | void): Promise<FloorFigures> {
+  const total = Math.max(1, Math.round(config.rate * config.seconds));
+  const times: number[] = [];
+  const pending: Array<Promise<void>> = [];
+  let failure: unknown = null;
+  await atFixedRate(config.rate, total, () => {
+    const calledAt = performance.now();
+    const done = Promise.resolve()
+      .then(work)
+      .then(
+        () => {
+          times.push(performance.now() - calledAt);
+        },
+        (error: unknown) => {
+          failure ??= error;
+        },
+      );
+    pending.push(done);
+  });
+  await Promise.all(pending);
+  if (failure) throw failure;
+  const summary = summarize(times);
+  return { p50_ms: summary.p50_ms, p99_ms: summary.p99_ms, max_ms: summary.max_ms, count: summary.count };
+}
+
+async function loopFloor(config: FloorCaseConfig): Promise<FloorCaseResult['loop']> {
+  const origin = performance.now();
+  const stalls = watchLoopStalls(origin);
+  const figures = await timedAtRate(config, () => new Promise<void>((resolve) => setTimeout(resolve, 1)));
+  const seen = stalls.stop();
+  const stalledMs = seen.reduce((sum, stall) => sum + stall.ms, 0);
+  return { ...figures, stalls_per_s: round3(seen.length / config.seconds), stalled_percent: round3((stalledMs / (performance.now() - origin)) * 100) };
+}
+
+async function sqliteFloor(config: FloorCaseConfig): Promise<FloorFigures> {
+  const dir = mkdtempSync(join(tmpdir(), 'hookflow-bench-floor-'));
+  const db = new Database(join(dir, 'floor.db'));
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${config.sqliteSync === 'normal' ? 'NORMAL' : 'FULL'}`);
+    db.exec('CREATE TABLE floor (id INTEGER PRIMARY KEY, data TEXT NOT NULL)');
+    const insert = db.prepare('INSERT INTO floor (data) VALUES (?)');
+    return await timedAtRate(config, () => {
+      insert.run('{"seq":1}');
+    });
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function postgresFloor(config: FloorCaseConfig, url: string): Promise<FloorFigures> {
+  return withClient(url, async (client) => {
+    await client.query('CREATE TABLE floor (id bigserial PRIMARY KEY, data text NOT NULL)');
+    return timedAtRate(config, async () => {
+      await client.query('INSERT INTO floor (data) VALUES ($1)', ['{"seq":1}']);
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const config = readConfig<FloorCaseConfig>();
+  const loop = await loopFloor(config);
+  const sqlite = await sqliteFloor(config);
+  const postgres = config.pgUrl ? await postgresFloor(config, config.pgUrl) : null;
+  emitResult({ rate: config.rate, seconds: config.seconds, loop, sqlite_commit: sqlite, postgres_commit: postgres } satisfies FloorCaseResult);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
