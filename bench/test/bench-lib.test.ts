@@ -291,7 +291,7 @@ describe("the host's floor", () => {
     assert.match(renderTable(results, ratios), /SQLite: one row inserted and committed/);
     const json = toJson(results, ratios, { machine: { cpu: 'x', cpus: 2, memory_gb: 1, os: 'linux', node: 'v20', load_average: [0], postgres: null }, command: 'c', options: {}, duration_s: 1 }) as Record<string, unknown>;
     assert.deepEqual(json.floor, floor);
-    assert.equal(toJson({}, [], { machine: { cpu: 'x', cpus: 2, memory_gb: 1, os: 'linux', node: 'v20', load_average: [0], postgres: null }, command: 'c', options: {}, duration_s: 1 }).floor, null);
+    assert.equal((toJson({}, [], { machine: { cpu: 'x', cpus: 2, memory_gb: 1, os: 'linux', node: 'v20', load_average: [0], postgres: null }, command: 'c', options: {}, duration_s: 1 }) as Record<string, unknown>).floor, null);
   });
 });
 
