@@ -48,7 +48,7 @@ export const USAGE = `npm run bench:events -- [options]
   --concurrency N       the dispatcher's concurrency (default 100, the dispatcher's own default)
   --warmup N            events processed before each clock starts (default 500)
   --no-drain            skip the drain phase (N events published while stopped, then drained; JS only)
-  --no-floor            skip the host's floor (an event-loop hop, a SQLite commit, a PostgreSQL INSERT at the rate)
+  --no-floor            skip the host's floor (a 1 ms timer, a SQLite commit, a PostgreSQL INSERT at the rate)
   --sqlite-sync MODE    full (default, as hookflow runs) or normal
   --sqlite-writer W     thread (default, as hookflow runs: event writes on a writer thread) or main
   --pg-url URL          PostgreSQL server (default $HOOKFLOW_BENCH_PG_URL or ${DEFAULT_BENCH_PG_URL})
