@@ -5,7 +5,7 @@
  *  - loop: a 1 ms timer (an in-process pipeline as long as hookflow's p50 does nothing else), and
  *    the loop's stalls > 4 ms meanwhile: the host's preemptions (steal), which any pipeline that
  *    lasts about a millisecond runs into at that rate (a hop of a few µs would mostly miss them);
- *  - sqlite_commit: one row inserted and committed (WAL, synchronous=FULL, as hookflow runs), the
+ *  - sqlite_commit: one row inserted and committed (WAL, the run's synchronous mode: FULL as hookflow runs), the
  *    least a durable publish on SQLite costs;
  *  - postgres_commit: one autocommitted INSERT round trip on the bench's PostgreSQL, the least a
  *    durable publish on PostgreSQL costs.
