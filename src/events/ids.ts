@@ -6,7 +6,19 @@ import { randomFillSync } from 'node:crypto';
  * use the 12-bit rand_a field as a counter (method 1 of RFC 9562 §6.2). The `uuid` package's v7
  * costs about 7 µs an id here; this costs well under 1 µs, which matters at 50 k events/s.
  */
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** ASCII hex digits of each byte value, two per byte. */
+const HEX_DIGITS = new Uint8Array(512);
+for (let value = 0; value < 256; value += 1) {
+  const text = value.toString(16).padStart(2, '0');
+  HEX_DIGITS[2 * value] = text.charCodeAt(0);
+  HEX_DIGITS[2 * value + 1] = text.charCodeAt(1);
+}
+const DASH = 0x2d;
+/**
+ * The id's text is written here and read out as one flat string: concatenating 20 pieces made a
+ * tree of cons strings (~600 bytes of garbage per id) that V8 flattened again at the first lookup.
+ */
+const text = Buffer.alloc(36);
 const POOL_SIZE = 8 * 1024;
 const pool = Buffer.alloc(POOL_SIZE);
 let poolOffset = POOL_SIZE;
@@ -43,26 +55,25 @@ export function newId(now: number = Date.now()): string {
   const at = randomBytes(8);
   const high = Math.floor(ms / 0x10000);
   const low = ms % 0x10000;
-  return (
-    HEX[(high >>> 24) & 0xff] +
-    HEX[(high >>> 16) & 0xff] +
-    HEX[(high >>> 8) & 0xff] +
-    HEX[high & 0xff] +
-    '-' +
-    HEX[(low >>> 8) & 0xff] +
-    HEX[low & 0xff] +
-    '-' +
-    HEX[0x70 | (sequence >>> 8)] +
-    HEX[sequence & 0xff] +
-    '-' +
-    HEX[0x80 | (pool[at] & 0x3f)] +
-    HEX[pool[at + 1]] +
-    '-' +
-    HEX[pool[at + 2]] +
-    HEX[pool[at + 3]] +
-    HEX[pool[at + 4]] +
-    HEX[pool[at + 5]] +
-    HEX[pool[at + 6]] +
-    HEX[pool[at + 7]]
-  );
+  hex(0, (high >>> 24) & 0xff);
+  hex(2, (high >>> 16) & 0xff);
+  hex(4, (high >>> 8) & 0xff);
+  hex(6, high & 0xff);
+  text[8] = DASH;
+  hex(9, (low >>> 8) & 0xff);
+  hex(11, low & 0xff);
+  text[13] = DASH;
+  hex(14, 0x70 | (sequence >>> 8));
+  hex(16, sequence & 0xff);
+  text[18] = DASH;
+  hex(19, 0x80 | (pool[at] & 0x3f));
+  hex(21, pool[at + 1]);
+  text[23] = DASH;
+  for (let index = 2; index < 8; index += 1) hex(24 + 2 * (index - 2), pool[at + index]);
+  return text.toString('latin1', 0, 36);
+}
+
+function hex(offset: number, byte: number): void {
+  text[offset] = HEX_DIGITS[2 * byte];
+  text[offset + 1] = HEX_DIGITS[2 * byte + 1];
 }
