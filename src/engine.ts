@@ -79,15 +79,25 @@ export async function loadRuntime(
 /** Creates each runtime on first use, once, however many callers ask at the same time. */
 class LazyRuntimes implements RuntimeProvider {
   private readonly created = new Map<HookRuntimeName, Promise<HookRuntime>>();
+  /** Runtimes already created: handed out as they are, so a hook run does not wait a turn for one. */
+  private readonly loaded = new Map<HookRuntimeName, HookRuntime>();
   /** What the action runtime needs from the engine, set once the engine exists. */
   actions: ActionRuntimeOptions | undefined;
   constructor(private readonly options: EngineOptions) {}
 
-  get(name: HookRuntimeName): Promise<HookRuntime> {
+  get(name: HookRuntimeName): HookRuntime | Promise<HookRuntime> {
+    const ready = this.loaded.get(name);
+    if (ready) return ready;
     let runtime = this.created.get(name);
     if (!runtime) {
       runtime = loadRuntime(name, { ...this.options, actions: this.actions });
       this.created.set(name, runtime);
+      runtime.then(
+        (value) => {
+          if (this.created.get(name) === runtime) this.loaded.set(name, value);
+        },
+        () => undefined,
+      );
     }
     return runtime;
   }
@@ -95,6 +105,7 @@ class LazyRuntimes implements RuntimeProvider {
   async close(): Promise<void> {
     const runtimes = await Promise.allSettled(this.created.values());
     this.created.clear();
+    this.loaded.clear();
     await Promise.all(runtimes.map((result) => (result.status === 'fulfilled' ? result.value.close() : undefined)));
   }
 }

@@ -507,7 +507,8 @@ export class Dispatcher extends EventEmitter {
 
   private startEvent(event: EventRecord): void {
     this.inFlight += 1;
-    void this.processEvent(event, () => this.releaseSlot());
+    this.settling += 1;
+    void this.runEvent(event);
   }
 
   /**
@@ -536,52 +537,48 @@ export class Dispatcher extends EventEmitter {
     for (const resolve of waiters) resolve();
   }
 
-  private async processEvent(event: EventRecord, hooksDone: () => void): Promise<void> {
-    this.settling += 1;
+  /** Runs an event's hooks in the slot startEvent took, frees the slot, then records the outcome. */
+  private async runEvent(event: EventRecord): Promise<void> {
     try {
-      await this.runEvent(event, hooksDone);
+      const hooks = this.index.match(event);
+      let executions: HookExecutionRecord[];
+      try {
+        executions =
+          hooks.length === 1
+            ? await this.runHook(hooks[0], event, this.shutdown.signal)
+            : (await Promise.all(hooks.map((hook) => this.runHook(hook, event, this.shutdown.signal)))).flat();
+      } finally {
+        this.releaseSlot();
+      }
+      // Interrupted by a stop past its deadline: stop() puts the event back to pending, unrecorded.
+      if (this.shutdown.signal.aborted) return;
+      const failures = lastAttempts(executions).filter((execution) => !execution.success);
+      const status = failures.length === 0 ? 'completed' : 'failed';
+      const error = failures.length === 0 ? null : `hooks failed: [${failures.map((f) => `hook ${f.hook_name}: ${f.error ?? 'failed'}`).join(', ')}]`;
+      const processed_at = Date.now();
+      let applied = false;
+      try {
+        applied = await this.completions.submit({ id: event.id, owner: this.owner, status, error, processed_at, executions });
+      } catch (error_) {
+        this.fail(error_);
+        return;
+      }
+      if (applied) {
+        this.emit('processed', { event: { ...event, status, error, processed_at }, executions } satisfies ProcessedEvent);
+      }
+      if (this.emitHookFailed && event.type !== 'hook.failed') {
+        for (const failure of failures) {
+          await this.publish({
+            type: 'hook.failed',
+            stack: event.stack,
+            source: 'hookflow',
+            parent_id: event.id,
+            data: { hook_name: failure.hook_name, event_id: event.id, event_type: event.type, error: failure.error, attempt: failure.attempt },
+          }).catch((error_) => this.fail(error_));
+        }
+      }
     } finally {
       this.settled();
-    }
-  }
-
-  private async runEvent(event: EventRecord, hooksDone: () => void): Promise<void> {
-    const hooks = this.index.match(event);
-    let executions: HookExecutionRecord[];
-    try {
-      executions =
-        hooks.length === 1
-          ? await this.runHook(hooks[0], event, this.shutdown.signal)
-          : (await Promise.all(hooks.map((hook) => this.runHook(hook, event, this.shutdown.signal)))).flat();
-    } finally {
-      hooksDone();
-    }
-    // Interrupted by a stop past its deadline: stop() puts the event back to pending, unrecorded.
-    if (this.shutdown.signal.aborted) return;
-    const failures = lastAttempts(executions).filter((execution) => !execution.success);
-    const status = failures.length === 0 ? 'completed' : 'failed';
-    const error = failures.length === 0 ? null : `hooks failed: [${failures.map((f) => `hook ${f.hook_name}: ${f.error ?? 'failed'}`).join(', ')}]`;
-    const processed_at = Date.now();
-    let applied = false;
-    try {
-      applied = await this.completions.submit({ id: event.id, owner: this.owner, status, error, processed_at, executions });
-    } catch (error_) {
-      this.fail(error_);
-      return;
-    }
-    if (applied) {
-      this.emit('processed', { event: { ...event, status, error, processed_at }, executions } satisfies ProcessedEvent);
-    }
-    if (this.emitHookFailed && event.type !== 'hook.failed') {
-      for (const failure of failures) {
-        await this.publish({
-          type: 'hook.failed',
-          stack: event.stack,
-          source: 'hookflow',
-          parent_id: event.id,
-          data: { hook_name: failure.hook_name, event_id: event.id, event_type: event.type, error: failure.error, attempt: failure.attempt },
-        }).catch((error_) => this.fail(error_));
-      }
     }
   }
 
@@ -617,16 +614,31 @@ export class Dispatcher extends EventEmitter {
     return records;
   }
 
-  private async invoke(hook: HookRecord, event: EventRecord, attempt: number, signal: AbortSignal): Promise<HookRunResult> {
+  /** Not async: a runtime already loaded is called in this turn, with no promise of our own around it. */
+  private invoke(hook: HookRecord, event: EventRecord, attempt: number, signal: AbortSignal): Promise<HookRunResult> {
     try {
-      const runtime = await this.runtimes.get(hook.runtime);
-      if (!runtime) return { success: false, output: '', error: `runtime "${hook.runtime}" is not available in this process` };
-      return await runtime.run({ hook, event, attempt, signal }, this.host);
+      const runtime = this.runtimes.get(hook.runtime);
+      return runtime instanceof Promise
+        ? runtime.then((loaded) => this.runOn(loaded, hook, event, attempt, signal), failedRun)
+        : this.runOn(runtime, hook, event, attempt, signal);
     } catch (error) {
-      // A runtime must not throw, but if one does the event still gets an honest record.
-      return { success: false, output: '', error: errorMessage(error) };
+      return Promise.resolve(failedRun(error));
     }
   }
+
+  private runOn(runtime: HookRuntime | undefined, hook: HookRecord, event: EventRecord, attempt: number, signal: AbortSignal): Promise<HookRunResult> {
+    if (!runtime) return Promise.resolve({ success: false, output: '', error: `runtime "${hook.runtime}" is not available in this process` });
+    try {
+      return runtime.run({ hook, event, attempt, signal }, this.host).catch(failedRun);
+    } catch (error) {
+      return Promise.resolve(failedRun(error));
+    }
+  }
+}
+
+/** A runtime must not throw, but if one does the event still gets an honest record. */
+function failedRun(error: unknown): HookRunResult {
+  return { success: false, output: '', error: errorMessage(error) };
 }
 
 function asPending(event: EventInsert['event']): EventRecord {
@@ -649,6 +661,7 @@ function asPending(event: EventInsert['event']): EventRecord {
 
 /** The final attempt of each hook decides the event's outcome. */
 function lastAttempts(executions: HookExecutionRecord[]): HookExecutionRecord[] {
+  if (executions.length === 1) return executions;
   const last = new Map<string, HookExecutionRecord>();
   for (const execution of executions) last.set(execution.hook_name, execution);
   return [...last.values()];
