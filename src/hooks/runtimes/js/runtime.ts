@@ -68,6 +68,7 @@ export class JsRuntime implements HookRuntime, SlotOwner {
   private nextId = 1;
   private closed = false;
   private readonly dirty = new Set<WorkerSlot>();
+  private readonly abortWatches = new WeakMap<AbortSignal, Set<PendingRun>>();
   private flushScheduled = false;
 
   constructor(options: JsRuntimeOptions = {}) {
@@ -97,16 +98,33 @@ export class JsRuntime implements HookRuntime, SlotOwner {
         quarantined: false,
         overdue: false,
         finished: false,
-        detachAbort: null,
+        abortWatch: null,
       };
-      const signal = request.signal;
-      if (signal) {
-        const onAbort = () => this.stopRun(entry, `HF_ERR_SHUTTING_DOWN: hook ${hook.name} was aborted`);
-        signal.addEventListener('abort', onAbort, { once: true });
-        entry.detachAbort = () => signal.removeEventListener('abort', onAbort);
-      }
+      if (request.signal) this.watchAbort(entry, request.signal);
       this.place(entry, this.group(hook.memory_mb));
     });
+  }
+
+  /**
+   * One abort listener per signal, not per run: the dispatcher passes every run the same signal,
+   * and adding and removing an EventTarget listener per run cost more than the run's own message.
+   */
+  private watchAbort(entry: PendingRun, signal: AbortSignal): void {
+    let runs = this.abortWatches.get(signal);
+    if (!runs) {
+      const watching = new Set<PendingRun>();
+      runs = watching;
+      this.abortWatches.set(signal, watching);
+      signal.addEventListener(
+        'abort',
+        () => {
+          for (const run of [...watching]) this.stopRun(run, `HF_ERR_SHUTTING_DOWN: hook ${run.request.hook.name} was aborted`);
+        },
+        { once: true },
+      );
+    }
+    runs.add(entry);
+    entry.abortWatch = runs;
   }
 
   /** Loads the module and reads its defineHook fields; a plain function gives `{}`. */
@@ -384,7 +402,7 @@ export class JsRuntime implements HookRuntime, SlotOwner {
     if (entry.finished) return;
     entry.finished = true;
     this.release(entry);
-    entry.detachAbort?.();
+    entry.abortWatch?.delete(entry);
     entry.resolve(result);
   }
 

@@ -25,7 +25,8 @@ export interface PendingRun extends PendingBase {
   readonly request: HookRunRequest;
   readonly host: HookHost;
   readonly resolve: (result: HookRunResult) => void;
-  detachAbort: (() => void) | null;
+  /** The runs watching the same abort signal as this one, or null when it has none. */
+  abortWatch: Set<PendingRun> | null;
 }
 
 export interface PendingInspect extends PendingBase {
