@@ -103,6 +103,20 @@ describe('JsRuntime isolation', () => {
     assert.deepEqual(result, { success: false, output: '', error: 'HF_ERR_SHUTTING_DOWN: hook slow was aborted' });
   });
 
+  it('one signal shared by many runs stops those still running when it aborts, and only those', async () => {
+    const controller = new AbortController();
+    const run = (ms: number) => runtime.run({ hook: jsHook('slow.js'), event: makeEvent({ data: { ms } }), attempt: 1, signal: controller.signal }, new FakeHost());
+    const finished = await run(10);
+    const running = [run(2_000), run(2_000), run(2_000)];
+    setTimeout(() => controller.abort(), 100);
+    assert.deepEqual(finished, { success: true, output: 'slept 10', error: null });
+    for (const result of await Promise.all(running)) {
+      assert.deepEqual(result, { success: false, output: '', error: 'HF_ERR_SHUTTING_DOWN: hook slow was aborted' });
+    }
+    const refused = await run(10);
+    assert.equal(refused.error, 'HF_ERR_SHUTTING_DOWN: hook slow was aborted before it started');
+  });
+
   it('close() stops runs in flight and refuses new ones', async () => {
     const closing = new JsRuntime({ poolSize: 1 });
     const pending = closing.run({ hook: jsHook('slow.js'), event: makeEvent({ data: { ms: 5_000 } }), attempt: 1 }, new FakeHost());
