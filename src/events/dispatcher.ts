@@ -161,12 +161,12 @@ export class Dispatcher extends EventEmitter {
     const now = event.created_at;
     // A store that notifies hook changes keeps the index fresh; otherwise check the revision.
     if (!this.hooksWatched) await this.refreshHooks(false);
-    let matched = this.index.match(asPending(event));
+    let matched = this.hooksFor(event);
     if (matched.length === 0 && this.store.kind !== 'sqlite' && !this.hooksWatched) {
       // About to record it as needing no hook, with no notification of hook changes to rely on:
       // make sure no other process added one meanwhile.
       await this.refreshHooks(true);
-      matched = this.index.match(asPending(event));
+      matched = this.hooksFor(event);
     }
     let claim: EventInsert['claim'] = null;
     if (matched.length > 0 && this.stateValue === 'running' && !this.pendingBehind && this.room() > 0) {
@@ -191,6 +191,11 @@ export class Dispatcher extends EventEmitter {
     // After the commit, once per event (not for a repeated idempotency key): metrics count it here.
     if (inserted.created) this.emit('published', inserted.event);
     return inserted;
+  }
+
+  /** The hooks a new event fires; its record is built only if a filter has to read it. */
+  private hooksFor(event: EventInsert['event']): readonly HookRecord[] {
+    return this.index.matchType(event.type, event.stack ?? null, () => asPending(event));
   }
 
   /** A new event's row, validated (throws HF_ERR_… as publish rejects). */
@@ -226,7 +231,7 @@ export class Dispatcher extends EventEmitter {
   /** An event's insert for another write's transaction: validated, and stored completed when no hook wants it. */
   outboxInsert(input: NewEvent): EventInsert {
     const event = this.validEvent(input);
-    return { event, claim: null, completed: this.index.match(asPending(event)).length === 0 };
+    return { event, claim: null, completed: this.hooksFor(event).length === 0 };
   }
 
   /** After that write committed: what publish does after its own commit. */
