@@ -160,7 +160,7 @@ export class Dispatcher extends EventEmitter {
     const event = this.validEvent(input);
     const now = event.created_at;
     // A store that notifies hook changes keeps the index fresh; otherwise check the revision.
-    if (!this.hooksWatched) await this.refreshHooks(false);
+    if (!this.hooksWatched && (this.refreshing || !this.revisionFresh())) await this.refreshHooks(false);
     let matched = this.hooksFor(event);
     if (matched.length === 0 && this.store.kind !== 'sqlite' && !this.hooksWatched) {
       // About to record it as needing no hook, with no notification of hook changes to rely on:
@@ -467,6 +467,15 @@ export class Dispatcher extends EventEmitter {
    * Reloads the hook index when the store's hooks revision moved. Callers share one refresh in
    * progress, so nobody goes on with the old index while a newer one is still loading.
    */
+  /**
+   * Whether the hooks revision was read recently enough not to read it again. SQLite answers it
+   * in microseconds, so it is read again for every event-loop turn (publishes arriving together
+   * share one read); a PostgreSQL round trip is worth saving longer.
+   */
+  private revisionFresh(): boolean {
+    return this.store.kind === 'sqlite' ? this.revisionReadThisTurn : Date.now() - this.revisionCheckedAt < 250;
+  }
+
   private async refreshHooks(force: boolean): Promise<void> {
     if (this.refreshing) {
       // A refresh that began before this call may have read the revision too early to count.
@@ -474,11 +483,8 @@ export class Dispatcher extends EventEmitter {
       if (!force) return;
       if (this.refreshing) return this.refreshing;
     }
-    const now = Date.now();
-    // SQLite answers the revision in microseconds, so it is read again for every event-loop turn
-    // (publishes arriving together share one read); a PostgreSQL round trip is worth saving longer.
-    if (!force && (this.store.kind === 'sqlite' ? this.revisionReadThisTurn : now - this.revisionCheckedAt < 250)) return;
-    this.revisionCheckedAt = now;
+    if (!force && this.revisionFresh()) return;
+    this.revisionCheckedAt = Date.now();
     if (!this.revisionReadThisTurn) {
       this.revisionReadThisTurn = true;
       setImmediate(() => {
