@@ -128,6 +128,19 @@ describe('Lua time and memory limits', () => {
         await normalRunsAfter();
       });
 
+      it('one signal shared by many runs ends those still running when it aborts, not one already done', async () => {
+        const controller = new AbortController();
+        const done = await runtime.run(request(hook('normal.lua'), makeEvent('x'), controller.signal), new FakeHost());
+        const looping = [1, 2, 3].map(() => runtime.run(request(hook('loop.lua', { timeout_ms: 5000 }), makeEvent('x'), controller.signal), new FakeHost()));
+        setTimeout(() => controller.abort(), 100);
+        assert.equal(done.success, true);
+        for (const result of await Promise.all(looping)) {
+          assert.equal(result.success, false);
+          assert.match(result.error ?? '', /^HF_ERR_SHUTTING_DOWN: hook loop was stopped/);
+        }
+        await normalRunsAfter();
+      });
+
       it('runs many hooks at once, some waiting on the host', async () => {
         writeFileSync(join(home, 'count.lua'), 'function on_event() state.increment("n") end\n');
         const host = new FakeHost();

@@ -28,8 +28,8 @@ interface PendingRun {
   job: LuaJob;
   host: HostCall;
   resolve(result: HookRunResult): void;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | null;
+  /** The runs (id → worker) watching the same abort signal as this one, or null when it has none. */
+  abortWatch: Map<number, LuaWorker> | null;
 }
 
 interface PendingInspect {
@@ -142,6 +142,7 @@ export class LuaWorkerPool {
   private nextId = 1;
   private watchdog: NodeJS.Timeout | null = null;
   private closed = false;
+  private readonly abortWatches = new WeakMap<AbortSignal, Map<number, LuaWorker>>();
 
   constructor(private readonly options: LuaWorkerPoolOptions) {
     this.workers = new Array<LuaWorker | null>(Math.max(1, options.size)).fill(null);
@@ -159,15 +160,34 @@ export class LuaWorkerPool {
       }
       const worker = this.pick();
       const id = this.nextId++;
-      const pending: PendingRun = { kind: 'run', job, host, resolve, signal, onAbort: null };
-      if (signal) {
-        pending.onAbort = () => worker.post({ k: 'cancel', id });
-        signal.addEventListener('abort', pending.onAbort, { once: true });
-      }
+      const pending: PendingRun = { kind: 'run', job, host, resolve, abortWatch: signal ? this.watchAbort(signal, id, worker) : null };
       worker.add(id, pending);
       worker.post({ k: 'run', id, job });
       this.watch();
     });
+  }
+
+  /**
+   * One abort listener per signal, not per run (every run of a dispatcher shares its shutdown
+   * signal): when it aborts, each run still watching it is cancelled in its worker.
+   */
+  private watchAbort(signal: AbortSignal, id: number, worker: LuaWorker): Map<number, LuaWorker> {
+    let runs = this.abortWatches.get(signal);
+    if (!runs) {
+      const watching = new Map<number, LuaWorker>();
+      runs = watching;
+      this.abortWatches.set(signal, watching);
+      signal.addEventListener(
+        'abort',
+        () => {
+          for (const [runId, runWorker] of watching) runWorker.post({ k: 'cancel', id: runId });
+          watching.clear();
+        },
+        { once: true },
+      );
+    }
+    runs.set(id, worker);
+    return runs;
   }
 
   inspect(path: string, timeoutMs: number): Promise<HookScriptMeta> {
@@ -241,7 +261,7 @@ export class LuaWorkerPool {
       case 'done': {
         const pending = worker.take(message.id);
         if (pending?.kind !== 'run') return;
-        if (pending.signal && pending.onAbort) pending.signal.removeEventListener('abort', pending.onAbort);
+        pending.abortWatch?.delete(message.id);
         pending.resolve(message.result);
         return;
       }
@@ -278,7 +298,7 @@ export class LuaWorkerPool {
         pending.reject(new HookflowError('HF_ERR_INVALID_HOOK', `the Lua hook could not be inspected: ${reason}`));
         continue;
       }
-      if (pending.signal && pending.onAbort) pending.signal.removeEventListener('abort', pending.onAbort);
+      pending.abortWatch?.delete(id);
       const hook = pending.job.hook;
       const error = overdue.has(id)
         ? `HF_ERR_HOOK_TIMEOUT: hook ${hook.name} exceeded its ${hook.timeout_ms} ms time limit (its Lua worker was restarted)`
