@@ -6,7 +6,8 @@ import { newId } from '../../src/events/ids.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import { MIGRATIONS_DIR, migrate } from '../../src/store/postgres/migrate.js';
 import { loadMigrations } from '../../src/store/migrations.js';
-import type { Store } from '../../src/store/store.js';
+import type { EventInsert, Store } from '../../src/store/store.js';
+import * as sql from '../../src/store/postgres/statements.js';
 import { createTestDatabase, postgresProblem, testPgUrl, type TestDatabase } from '../support/postgres.js';
 import { requireService } from '../support/services.js';
 import { runStoreConformance } from './conformance.js';
@@ -87,6 +88,47 @@ describe('PostgresStore specifics', service, () => {
 
   after(async () => {
     for (const store of opened) await store.close();
+  });
+
+  it('lease renewals racing completions and a release of the same owner’s events never deadlock', async () => {
+    const store = await open({ schema: 'renewals_race' });
+    await store.migrate();
+    // The statements on connections of their own: the store retries a deadlock, which would hide it.
+    const connections = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        await client.query('SET search_path TO renewals_race');
+        return client;
+      }),
+    );
+    const owner = 'racing-owner';
+    const renew = (client: pg.Client) => client.query(sql.RENEW_LEASES, [owner, Date.now() + 30_000]);
+    const complete = (client: pg.Client, ids: string[]) =>
+      client.query(sql.COMPLETE_EVENTS, [ids, ids.map(() => owner), ids.map(() => 'completed'), ids.map(() => null), ids.map(() => Date.now()), [], [], [], [], [], [], [], []]);
+    const release = (client: pg.Client, ids: string[]) => client.query(sql.RELEASE_EVENTS, [owner, ids]);
+    try {
+      for (let round = 0; round < 3; round += 1) {
+        const rows: EventInsert[] = Array.from({ length: 2000 }, () => ({
+          event: { id: newId(), type: 'task.done', data: {}, created_at: Date.now() },
+          claim: { owner, lease_expires_at: Date.now() + 30_000 },
+          completed: false,
+        }));
+        await store.insertEvents(rows);
+        // Finished in the reverse of the renewals' order, in two batches, while renewals run.
+        const ids = rows.map((row) => row.event.id).reverse();
+        const [a, b, c, d, e, f] = connections;
+        const outcomes = await Promise.allSettled([renew(a), complete(b, ids.slice(0, 900)), renew(c), complete(d, ids.slice(900, 1800)), release(e, ids.slice(1800)), renew(f)]);
+        const failures = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [String((outcome.reason as Error).message)] : []));
+        assert.deepEqual(failures, [], `round ${round}`);
+        const finished = outcomes.flatMap((outcome, index) => (outcome.status === 'fulfilled' && (index === 1 || index === 3) ? outcome.value.rows : []));
+        assert.equal(finished.length, 1800);
+        const released = outcomes[4].status === 'fulfilled' ? Number((outcomes[4].value.rows[0] as { released: string }).released) : null;
+        assert.equal(released, 200);
+      }
+    } finally {
+      await Promise.all(connections.map((client) => client.end()));
+    }
   });
 
   it('stores opening at once on a new schema apply each migration exactly once', async () => {

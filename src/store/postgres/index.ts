@@ -151,7 +151,7 @@ export class PostgresStore implements Store {
   }
 
   async renewLeases(owner: string, leaseMs: number): Promise<number> {
-    return this.count({ name: 'hf_renew_leases', text: sql.RENEW_LEASES, values: [owner, Date.now() + leaseMs] });
+    return this.retrying(() => this.count({ name: 'hf_renew_leases', text: sql.RENEW_LEASES, values: [owner, Date.now() + leaseMs] }));
   }
 
   async completeEvents(completions: readonly EventCompletion[]): Promise<string[]> {

@@ -60,8 +60,20 @@ UPDATE events SET status = 'processing', owner = $2, lease_expires_at = $3, atte
 WHERE id = $1 AND (status = 'pending' OR (status = 'processing' AND lease_expires_at < $4))
 RETURNING ${EVENT_COLUMNS}`;
 
+/**
+ * Statements that update events an owner holds lock them in id order first (FOR NO KEY UPDATE
+ * under ORDER BY locks in that order): a renewal over all of them and a completion of some,
+ * each locking in its own scan order, deadlocked under load, and PostgreSQL's deadlock check
+ * held both for a second (deadlock_timeout) before failing one.
+ */
+const LOCK_ORDER = 'ORDER BY id FOR NO KEY UPDATE';
+
 /** $1 owner, $2 lease_expires_at. */
-export const RENEW_LEASES = `UPDATE events SET lease_expires_at = $2 WHERE owner = $1 AND status = 'processing'`;
+export const RENEW_LEASES = `
+WITH held AS MATERIALIZED (
+  SELECT id FROM events WHERE owner = $1 AND status = 'processing' ${LOCK_ORDER}
+)
+UPDATE events e SET lease_expires_at = $2 FROM held WHERE e.id = held.id`;
 
 /**
  * Completions $1..$5: id, owner, status, error, processed_at. Executions $6..$13: event_id,
@@ -71,13 +83,17 @@ export const RENEW_LEASES = `UPDATE events SET lease_expires_at = $2 WHERE owner
  * runs of the same hooks queue on them instead of deadlocking.
  */
 export const COMPLETE_EVENTS = `
-WITH recorded AS (
+WITH held AS MATERIALIZED (
+  SELECT id FROM events
+  WHERE id = ANY($1::text[]) AND owner = ANY($2::text[]) AND status = 'processing'
+  ${LOCK_ORDER}
+), recorded AS (
   INSERT INTO hook_executions (event_id, hook_name, success, output, error, duration_ms, executed_at, attempt)
   SELECT * FROM unnest($6::text[], $7::text[], $8::bool[], $9::text[], $10::text[], $11::float8[], $12::int8[], $13::int4[])
 ), finished AS (
   UPDATE events e SET status = c.status, error = c.error, processed_at = c.processed_at, owner = NULL, lease_expires_at = NULL
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[]) AS c (id, owner, status, error, processed_at)
-  WHERE e.id = c.id AND e.owner = c.owner AND e.status = 'processing'
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[]) AS c (id, owner, status, error, processed_at), held
+  WHERE e.id = c.id AND held.id = c.id AND e.owner = c.owner AND e.status = 'processing'
   RETURNING e.id
 ), runs AS (
   SELECT hook_name, count(*) AS n, max(executed_at) AS last
@@ -95,10 +111,14 @@ SELECT id FROM finished`;
 
 /** $1 owner, $2 ids (null: all the owner holds). Released events wake listeners. */
 export const RELEASE_EVENTS = `
-WITH released AS (
-  UPDATE events SET status = 'pending', owner = NULL, lease_expires_at = NULL
+WITH held AS MATERIALIZED (
+  SELECT id FROM events
   WHERE owner = $1 AND status = 'processing' AND ($2::text[] IS NULL OR id = ANY($2::text[]))
-  RETURNING id
+  ${LOCK_ORDER}
+), released AS (
+  UPDATE events e SET status = 'pending', owner = NULL, lease_expires_at = NULL
+  FROM held WHERE e.id = held.id AND e.owner = $1 AND e.status = 'processing'
+  RETURNING e.id
 ), woken AS (
   SELECT ${NOTIFY_EVENTS} FROM released LIMIT 1
 )
