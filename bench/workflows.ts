@@ -21,6 +21,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { compiledEntry } from '../bin/compiled.js';
 import { Engine } from '../src/engine.js';
 import { compileWorkflow } from '../src/workflows/spec/compile.js';
 import { lowerMedian, summarize, type LatencySummary } from './lib/stats.js';
@@ -79,6 +80,16 @@ function parseOptions(argv: string[]): Options | null {
 }
 
 const BIN = resolve(import.meta.dirname, '..', 'bin', 'hookflow.js');
+
+/**
+ * Why (b)'s `hookflow worker` processes would not run the compiled CLI, or null. They would then
+ * compile the TypeScript sources through tsx at every start, and (b) would measure that: a lib/
+ * left behind by an edit to src/ once read 0.54 where the compiled CLI read 0.65.
+ */
+function compiledCliProblem(): string | null {
+  const { reason } = compiledEntry(resolve(import.meta.dirname, '..'));
+  return reason === null ? null : `(b) runs \`hookflow worker\` processes, and they would not run the compiled CLI: ${reason}. Run \`npm run build\` first.`;
+}
 
 interface Home {
   dir: string;
@@ -322,6 +333,12 @@ function round(value: number, digits = 3): number {
 async function main(): Promise<void> {
   const options = readOptions(parseOptions, USAGE);
   if (!options) return;
+  const stale = options.only.has('b') ? compiledCliProblem() : null;
+  if (stale) {
+    process.stderr.write(`${stale}\n`);
+    process.exitCode = 1;
+    return;
+  }
   const results: Record<string, unknown> = { machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version } };
   const log = (line: string) => {
     if (!options.json) process.stdout.write(`${line}\n`);
