@@ -464,10 +464,6 @@ export class Dispatcher extends EventEmitter {
   private refreshing: Promise<void> | null = null;
 
   /**
-   * Reloads the hook index when the store's hooks revision moved. Callers share one refresh in
-   * progress, so nobody goes on with the old index while a newer one is still loading.
-   */
-  /**
    * Whether the hooks revision was read recently enough not to read it again. SQLite answers it
    * in microseconds, so it is read again for every event-loop turn (publishes arriving together
    * share one read); a PostgreSQL round trip is worth saving longer.
@@ -476,6 +472,10 @@ export class Dispatcher extends EventEmitter {
     return this.store.kind === 'sqlite' ? this.revisionReadThisTurn : Date.now() - this.revisionCheckedAt < 250;
   }
 
+  /**
+   * Reloads the hook index when the store's hooks revision moved. Callers share one refresh in
+   * progress, so nobody goes on with the old index while a newer one is still loading.
+   */
   private async refreshHooks(force: boolean): Promise<void> {
     if (this.refreshing) {
       // A refresh that began before this call may have read the revision too early to count.
