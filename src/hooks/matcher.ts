@@ -8,7 +8,7 @@ interface IndexedHook {
   filter: CompiledFilter | null;
 }
 
-/** The hooks whose patterns take one event type, in hook order; `unconditional` when none has a stack or filter. */
+/** The hooks whose patterns take one event type (exact patterns first, then wildcards, each in hook order); `unconditional` when none has a stack or filter. */
 interface Candidates {
   readonly entries: readonly IndexedHook[];
   readonly unconditional: readonly HookRecord[] | null;
