@@ -47,14 +47,14 @@ export class HookIndex {
   }
 
   match(event: EventRecord): readonly HookRecord[] {
-    return this.matchType(event.type, event.stack, () => event);
+    return this.matchType(event.type, event.stack, event);
   }
 
   /**
-   * As match, for an event that is not a record yet: `record` is called only when a filter has
-   * to read the event. The array returned may be shared: do not change it.
+   * As match, for an event that may not be a record yet: a `record` function is called only when
+   * a filter has to read the event. The array returned may be shared: do not change it.
    */
-  matchType(type: string, stack: string | null, record: () => EventRecord): readonly HookRecord[] {
+  matchType(type: string, stack: string | null, record: EventRecord | (() => EventRecord)): readonly HookRecord[] {
     const candidates = this.candidatesFor(type);
     if (candidates.unconditional) return candidates.unconditional;
     const matched: HookRecord[] = [];
@@ -63,7 +63,7 @@ export class HookIndex {
       // Unlike Sloth Runner, a hook's stack really restricts it: only events of that stack fire it.
       if (hook.stack !== null && hook.stack !== stack) continue;
       if (filter) {
-        subject ??= record();
+        subject ??= typeof record === 'function' ? record() : record;
         if (!filter.matches(subject)) continue;
       }
       matched.push(hook);

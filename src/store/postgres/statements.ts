@@ -117,7 +117,7 @@ WITH held AS MATERIALIZED (
   ${LOCK_ORDER}
 ), released AS (
   UPDATE events e SET status = 'pending', owner = NULL, lease_expires_at = NULL
-  FROM held WHERE e.id = held.id AND e.owner = $1 AND e.status = 'processing'
+  FROM held WHERE e.id = held.id
   RETURNING e.id
 ), woken AS (
   SELECT ${NOTIFY_EVENTS} FROM released LIMIT 1

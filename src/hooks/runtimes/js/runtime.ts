@@ -29,6 +29,7 @@ import type { FromWorker, HostOperation, WorkerBootData } from './protocol.js';
 import { Fifo } from './fifo.js';
 import { tsxHooksUrl, workerModuleUrl } from './worker-bundle.js';
 import { moduleUrl } from '../../../worker-bundle.js';
+import { AbortWatches } from '../../../util/abort-watch.js';
 import { WorkerSlot, type Pending, type PendingInspect, type PendingRun, type SlotEnd, type SlotOwner } from './worker-slot.js';
 
 export interface JsRuntimeOptions {
@@ -68,7 +69,7 @@ export class JsRuntime implements HookRuntime, SlotOwner {
   private nextId = 1;
   private closed = false;
   private readonly dirty = new Set<WorkerSlot>();
-  private readonly abortWatches = new WeakMap<AbortSignal, Set<PendingRun>>();
+  private readonly abortWatches = new AbortWatches<PendingRun>((run) => this.stopRun(run, `HF_ERR_SHUTTING_DOWN: hook ${run.request.hook.name} was aborted`));
   private flushScheduled = false;
 
   constructor(options: JsRuntimeOptions = {}) {
@@ -100,31 +101,9 @@ export class JsRuntime implements HookRuntime, SlotOwner {
         finished: false,
         abortWatch: null,
       };
-      if (request.signal) this.watchAbort(entry, request.signal);
+      if (request.signal) entry.abortWatch = this.abortWatches.watch(request.signal, entry);
       this.place(entry, this.group(hook.memory_mb));
     });
-  }
-
-  /**
-   * One abort listener per signal, not per run: the dispatcher passes every run the same signal,
-   * and adding and removing an EventTarget listener per run cost more than the run's own message.
-   */
-  private watchAbort(entry: PendingRun, signal: AbortSignal): void {
-    let runs = this.abortWatches.get(signal);
-    if (!runs) {
-      const watching = new Set<PendingRun>();
-      runs = watching;
-      this.abortWatches.set(signal, watching);
-      signal.addEventListener(
-        'abort',
-        () => {
-          for (const run of [...watching]) this.stopRun(run, `HF_ERR_SHUTTING_DOWN: hook ${run.request.hook.name} was aborted`);
-        },
-        { once: true },
-      );
-    }
-    runs.add(entry);
-    entry.abortWatch = runs;
   }
 
   /** Loads the module and reads its defineHook fields; a plain function gives `{}`. */

@@ -5,6 +5,7 @@ import type { HookRunResult, HookScriptMeta } from '../../model.js';
 import type { HostCall, LuaJob } from './job.js';
 import type { FromWorker, LuaWorkerData, SerializedError, ToWorker } from './protocol.js';
 import { moduleUrl } from '../../../worker-bundle.js';
+import { AbortWatches } from '../../../util/abort-watch.js';
 
 /** How long past a run's deadline a worker may stay silent before it is considered stuck. */
 const STUCK_GRACE_MS = 1500;
@@ -28,8 +29,10 @@ interface PendingRun {
   job: LuaJob;
   host: HostCall;
   resolve(result: HookRunResult): void;
-  /** The runs (id → worker) watching the same abort signal as this one, or null when it has none. */
-  abortWatch: Map<number, LuaWorker> | null;
+  id: number;
+  worker: LuaWorker;
+  /** The runs watching the same abort signal as this one, or null when it has none. */
+  abortWatch: Set<PendingRun> | null;
 }
 
 interface PendingInspect {
@@ -142,7 +145,7 @@ export class LuaWorkerPool {
   private nextId = 1;
   private watchdog: NodeJS.Timeout | null = null;
   private closed = false;
-  private readonly abortWatches = new WeakMap<AbortSignal, Map<number, LuaWorker>>();
+  private readonly abortWatches = new AbortWatches<PendingRun>((run) => run.worker.post({ k: 'cancel', id: run.id }));
 
   constructor(private readonly options: LuaWorkerPoolOptions) {
     this.workers = new Array<LuaWorker | null>(Math.max(1, options.size)).fill(null);
@@ -160,34 +163,12 @@ export class LuaWorkerPool {
       }
       const worker = this.pick();
       const id = this.nextId++;
-      const pending: PendingRun = { kind: 'run', job, host, resolve, abortWatch: signal ? this.watchAbort(signal, id, worker) : null };
+      const pending: PendingRun = { kind: 'run', job, host, resolve, id, worker, abortWatch: null };
+      if (signal) pending.abortWatch = this.abortWatches.watch(signal, pending);
       worker.add(id, pending);
       worker.post({ k: 'run', id, job });
       this.watch();
     });
-  }
-
-  /**
-   * One abort listener per signal, not per run (every run of a dispatcher shares its shutdown
-   * signal): when it aborts, each run still watching it is cancelled in its worker.
-   */
-  private watchAbort(signal: AbortSignal, id: number, worker: LuaWorker): Map<number, LuaWorker> {
-    let runs = this.abortWatches.get(signal);
-    if (!runs) {
-      const watching = new Map<number, LuaWorker>();
-      runs = watching;
-      this.abortWatches.set(signal, watching);
-      signal.addEventListener(
-        'abort',
-        () => {
-          for (const [runId, runWorker] of watching) runWorker.post({ k: 'cancel', id: runId });
-          watching.clear();
-        },
-        { once: true },
-      );
-    }
-    runs.set(id, worker);
-    return runs;
   }
 
   inspect(path: string, timeoutMs: number): Promise<HookScriptMeta> {
@@ -261,7 +242,7 @@ export class LuaWorkerPool {
       case 'done': {
         const pending = worker.take(message.id);
         if (pending?.kind !== 'run') return;
-        pending.abortWatch?.delete(message.id);
+        pending.abortWatch?.delete(pending);
         pending.resolve(message.result);
         return;
       }
@@ -298,7 +279,7 @@ export class LuaWorkerPool {
         pending.reject(new HookflowError('HF_ERR_INVALID_HOOK', `the Lua hook could not be inspected: ${reason}`));
         continue;
       }
-      pending.abortWatch?.delete(id);
+      pending.abortWatch?.delete(pending);
       const hook = pending.job.hook;
       const error = overdue.has(id)
         ? `HF_ERR_HOOK_TIMEOUT: hook ${hook.name} exceeded its ${hook.timeout_ms} ms time limit (its Lua worker was restarted)`
