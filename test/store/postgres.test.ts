@@ -12,6 +12,19 @@ import { createTestDatabase, postgresProblem, testPgUrl, type TestDatabase } fro
 import { requireService } from '../support/services.js';
 import { runStoreConformance } from './conformance.js';
 
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Rows Removed by Filter'?: number;
+  'Actual Loops'?: number;
+  Plans?: PlanNode[];
+}
+
+/** Every node of an EXPLAIN (FORMAT JSON) plan. */
+function planNodes(node: PlanNode): PlanNode[] {
+  return [node, ...(node.Plans ?? []).flatMap(planNodes)];
+}
+
 async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
@@ -128,6 +141,65 @@ describe('PostgresStore specifics', service, () => {
       }
     } finally {
       await Promise.all(connections.map((client) => client.end()));
+    }
+  });
+
+  it('claims and completions reach their rows through indexes under either plan-cache mode, and claims rewrite rows in place', async () => {
+    const store = await open({ schema: 'plans' });
+    const now = Date.now();
+    for (let batch = 0; batch < 10; batch += 1) {
+      await store.insertEvents(
+        Array.from({ length: 2000 }, () => ({ event: { id: newId(), type: 'task.done', data: {}, created_at: now }, claim: null, completed: false })),
+      );
+    }
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const literal = (value: unknown): string => {
+      if (value === null) return 'NULL';
+      if (Array.isArray(value)) {
+        const items = value.map((item) => (item === null ? 'NULL' : `"${String(item).replace(/["\\]/g, '\\$&')}"`));
+        return client.escapeLiteral(`{${items.join(',')}}`);
+      }
+      return typeof value === 'string' ? client.escapeLiteral(value) : String(value);
+    };
+    // EXPLAIN EXECUTE of a prepared statement: the plan a named statement of the store gets.
+    const explain = async (statement: string, values: unknown[]): Promise<PlanNode[]> => {
+      const result = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE ${statement}(${values.map(literal).join(', ')})`);
+      return planNodes((result.rows[0] as { 'QUERY PLAN': Array<{ Plan: PlanNode }> })['QUERY PLAN'][0].Plan);
+    };
+    const updates = async () => {
+      const { rows } = await client.query(`SELECT pg_stat_get_xact_tuples_updated('events'::regclass) AS updated, pg_stat_get_xact_tuples_hot_updated('events'::regclass) AS hot`);
+      return { updated: Number(rows[0].updated), hot: Number(rows[0].hot) };
+    };
+    try {
+      await client.query('SET search_path TO plans');
+      await client.query('ANALYZE events');
+      await client.query(`PREPARE claim AS ${sql.CLAIM_EVENTS}`);
+      await client.query(`PREPARE complete AS ${sql.COMPLETE_EVENTS}`);
+      for (const mode of ['force_custom_plan', 'force_generic_plan']) {
+        await client.query(`SET plan_cache_mode = ${mode}`);
+        await client.query('BEGIN');
+        try {
+          const before = await updates();
+          const claim = await explain('claim', ['planner', now + 30_000, now, 500]);
+          const after = await updates();
+          assert.equal(after.updated - before.updated, 500, mode);
+          assert.ok(after.hot - before.hot >= 250, `${mode}: only ${after.hot - before.hot} of 500 claims were HOT updates`);
+          const ids = (await client.query(`SELECT id FROM events WHERE owner = 'planner' ORDER BY id DESC LIMIT 100`)).rows.map((row) => String(row.id));
+          const complete = await explain('complete', [ids, ids.map(() => 'planner'), ids.map(() => 'completed'), ids.map(() => null), ids.map(() => now), [], [], [], [], [], [], [], []]);
+          for (const [name, nodes] of [['claim', claim], ['complete', complete]] as const) {
+            const onEvents = nodes.filter((node) => node['Relation Name'] === 'events');
+            assert.deepEqual(onEvents.filter((node) => node['Node Type'] === 'Seq Scan'), [], `${mode}: ${name} scans the whole log`);
+            // A completion that reached its rows through another index filtered out every row the owner held, once per row.
+            const filtered = onEvents.reduce((sum, node) => sum + (node['Rows Removed by Filter'] ?? 0) * (node['Actual Loops'] ?? 1), 0);
+            assert.ok(filtered <= 1000, `${mode}: ${name} read and dropped ${filtered} rows`);
+          }
+        } finally {
+          await client.query('ROLLBACK');
+        }
+      }
+    } finally {
+      await client.end();
     }
   });
 

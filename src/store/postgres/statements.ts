@@ -41,17 +41,20 @@ export const EVENTS_BY_KEYS = `SELECT ${EVENT_COLUMNS} FROM events WHERE idempot
 /**
  * $1 owner, $2 lease_expires_at, $3 now, $4 limit. Locks the oldest claimable rows, skipping rows
  * another claimer holds, so concurrent claimers get disjoint sets without waiting on each other.
+ * Unfinished events are those without processed_at (events_unfinished). The update finds its rows
+ * by `id = ANY (ARRAY …)`, an index lookup whatever the statistics say: joined to the CTE, the
+ * planner hashed it against a scan of the whole table, a cost that grew with the log.
  */
 export const CLAIM_EVENTS = `
 WITH claimable AS MATERIALIZED (
   SELECT id FROM events
-  WHERE status IN ('pending', 'processing') AND (status = 'pending' OR lease_expires_at < $3)
+  WHERE processed_at IS NULL AND (status = 'pending' OR lease_expires_at < $3)
   ORDER BY id
   LIMIT $4
   FOR UPDATE SKIP LOCKED
 )
 UPDATE events e SET status = 'processing', owner = $1, lease_expires_at = $2, attempts = e.attempts + 1
-FROM claimable WHERE e.id = claimable.id
+WHERE e.id = ANY (ARRAY (SELECT id FROM claimable))
 RETURNING ${E}`;
 
 /** $1 id, $2 owner, $3 lease_expires_at, $4 now. */
@@ -71,7 +74,7 @@ const LOCK_ORDER = 'ORDER BY id FOR NO KEY UPDATE';
 /** $1 owner, $2 lease_expires_at. */
 export const RENEW_LEASES = `
 WITH held AS MATERIALIZED (
-  SELECT id FROM events WHERE owner = $1 AND status = 'processing' ${LOCK_ORDER}
+  SELECT id FROM events WHERE processed_at IS NULL AND owner = $1 AND status = 'processing' ${LOCK_ORDER}
 )
 UPDATE events e SET lease_expires_at = $2 FROM held WHERE e.id = held.id`;
 
@@ -113,7 +116,7 @@ SELECT id FROM finished`;
 export const RELEASE_EVENTS = `
 WITH held AS MATERIALIZED (
   SELECT id FROM events
-  WHERE owner = $1 AND status = 'processing' AND ($2::text[] IS NULL OR id = ANY($2::text[]))
+  WHERE processed_at IS NULL AND owner = $1 AND status = 'processing' AND ($2::text[] IS NULL OR id = ANY($2::text[]))
   ${LOCK_ORDER}
 ), released AS (
   UPDATE events e SET status = 'pending', owner = NULL, lease_expires_at = NULL
@@ -128,7 +131,7 @@ SELECT (SELECT count(*) FROM released) AS released, (SELECT count(*) FROM woken)
 export const HAS_CLAIMABLE = `
 SELECT EXISTS (
   SELECT 1 FROM events
-  WHERE status IN ('pending', 'processing') AND (status = 'pending' OR lease_expires_at < $1)
+  WHERE processed_at IS NULL AND (status = 'pending' OR lease_expires_at < $1)
 ) AS claimable`;
 
 /**
