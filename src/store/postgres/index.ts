@@ -140,7 +140,8 @@ export class PostgresStore implements Store {
   async claimEvents(owner: string, leaseMs: number, limit: number): Promise<EventRecord[]> {
     if (limit <= 0) return [];
     const now = Date.now();
-    const rows = await this.rows({ name: 'hf_claim_events', text: sql.CLAIM_EVENTS, values: [owner, now + leaseMs, now, limit] });
+    const results = (await this.pool.query<Row>(sql.claimEventsScript(owner, now + leaseMs, now, limit))) as unknown as Array<pg.QueryResult<Row>>;
+    const rows = results[results.length - 1].rows;
     return rows.map(toEvent).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 

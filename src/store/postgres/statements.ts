@@ -3,6 +3,7 @@
  * spread into rows by `unnest`, so a batch of any size is one round trip and one prepared plan.
  * Wake-ups (`pg_notify`) ride in the same statement, hence the same transaction, as the write.
  */
+import { escapeLiteral } from 'pg';
 import { EVENT_COLUMNS } from '../rows.js';
 
 const E = EVENT_COLUMNS.split(', ')
@@ -39,23 +40,40 @@ SELECT id FROM inserted WHERE (SELECT count(*) FROM woken) >= 0`;
 export const EVENTS_BY_KEYS = `SELECT ${EVENT_COLUMNS} FROM events WHERE idempotency_key = ANY($1::text[])`;
 
 /**
- * $1 owner, $2 lease_expires_at, $3 now, $4 limit. Locks the oldest claimable rows, skipping rows
- * another claimer holds, so concurrent claimers get disjoint sets without waiting on each other.
- * Unfinished events are those without processed_at (events_unfinished). The update finds its rows
- * by `id = ANY (ARRAY …)`, an index lookup whatever the statistics say: joined to the CTE, the
- * planner hashed it against a scan of the whole table, a cost that grew with the log.
+ * Locks the oldest claimable rows, skipping rows another claimer holds, so concurrent claimers get
+ * disjoint sets without waiting on each other. Unfinished events are those without processed_at
+ * (events_unfinished). The update finds its rows by `id = ANY (ARRAY …)`, an index lookup whatever
+ * the statistics say: joined to the CTE, the planner hashed it against a scan of the whole table,
+ * a cost that grew with the log. The arguments are SQL expressions (literals, see claimEventsScript).
  */
-export const CLAIM_EVENTS = `
+export function claimEventsStatement(owner: string, leaseUntil: string, now: string, limit: string): string {
+  return `
 WITH claimable AS MATERIALIZED (
   SELECT id FROM events
-  WHERE processed_at IS NULL AND (status = 'pending' OR lease_expires_at < $3)
+  WHERE processed_at IS NULL AND (status = 'pending' OR lease_expires_at < ${now})
   ORDER BY id
-  LIMIT $4
+  LIMIT ${limit}
   FOR UPDATE SKIP LOCKED
 )
-UPDATE events e SET status = 'processing', owner = $1, lease_expires_at = $2, attempts = e.attempts + 1
+UPDATE events e SET status = 'processing', owner = ${owner}, lease_expires_at = ${leaseUntil}, attempts = e.attempts + 1
 WHERE e.id = ANY (ARRAY (SELECT id FROM claimable))
 RETURNING ${E}`;
+}
+
+/**
+ * Without statistics (a new store taking a burst, before autovacuum has analyzed it), the planner
+ * read every unfinished event through a bitmap and sorted them all to keep the oldest few hundred,
+ * a claim costing more the longer the backlog. Without sorts and bitmap scans the one plan left is
+ * the walk of events_unfinished in id order that stops at the limit. SET LOCAL needs a
+ * transaction: the settings and the claim go as one script, an implicit transaction in one round
+ * trip, so the claim's values are written into it as literals.
+ */
+export const CLAIM_PLAN_SETTINGS = 'SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off';
+
+export function claimEventsScript(owner: string, leaseUntil: number, now: number, limit: number): string {
+  const integer = (value: number) => String(Math.trunc(value));
+  return `${CLAIM_PLAN_SETTINGS}; ${claimEventsStatement(escapeLiteral(owner), integer(leaseUntil), integer(now), integer(limit))}`;
+}
 
 /** $1 id, $2 owner, $3 lease_expires_at, $4 now. */
 export const CLAIM_EVENT = `
