@@ -102,6 +102,11 @@ UPDATE events e SET lease_expires_at = $2 FROM held WHERE e.id = held.id`;
  * status was applied: those still processing and owned by the caller. Executions are recorded
  * either way. Hook rows are locked in name order before the bump, so two dispatchers finishing
  * runs of the same hooks queue on them instead of deadlocking.
+ *
+ * The update reads `held` only through a count, evaluated once before its first row (so the locks
+ * are taken, in order, first): joined to it, the plan the statement gets once cached, which
+ * guesses ten rows for every array, compared each completion with every other (a batch of 2 000
+ * took two seconds). Each completion now finds its row through the primary key.
  */
 export const COMPLETE_EVENTS = `
 WITH held AS MATERIALIZED (
@@ -113,8 +118,8 @@ WITH held AS MATERIALIZED (
   SELECT * FROM unnest($6::text[], $7::text[], $8::bool[], $9::text[], $10::text[], $11::float8[], $12::int8[], $13::int4[])
 ), finished AS (
   UPDATE events e SET status = c.status, error = c.error, processed_at = c.processed_at, owner = NULL, lease_expires_at = NULL
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[]) AS c (id, owner, status, error, processed_at), held
-  WHERE e.id = c.id AND held.id = c.id AND e.owner = c.owner AND e.status = 'processing'
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[]) AS c (id, owner, status, error, processed_at)
+  WHERE e.id = c.id AND e.owner = c.owner AND e.status = 'processing' AND (SELECT count(*) FROM held) >= 0
   RETURNING e.id
 ), runs AS (
   SELECT hook_name, count(*) AS n, max(executed_at) AS last
