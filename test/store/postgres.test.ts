@@ -151,7 +151,7 @@ describe('PostgresStore specifics', service, () => {
     }
   });
 
-  it('claims and completions reach their rows through indexes, with or without statistics, under either plan-cache mode, and claims rewrite rows in place', async () => {
+  it('claims and completions reach their rows through indexes, with or without statistics, under either plan-cache mode, and rewrite rows in place', async () => {
     const store = await open({ schema: 'plans' });
     const now = Date.now();
     const events = (count: number, completed = false): EventInsert[] =>
@@ -169,6 +169,17 @@ describe('PostgresStore specifics', service, () => {
     const explain = async (statement: string): Promise<PlanNode[]> => {
       const result = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${statement}`);
       return planNodes((result.rows[0] as { 'QUERY PLAN': Array<{ Plan: PlanNode }> })['QUERY PLAN'][0].Plan);
+    };
+    const inTransaction = async <T>(run: () => Promise<T>): Promise<T> => {
+      await client.query('BEGIN');
+      try {
+        const result = await run();
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      }
     };
     const updates = async () => {
       const { rows } = await client.query(`SELECT pg_stat_get_xact_tuples_updated('events'::regclass) AS updated, pg_stat_get_xact_tuples_hot_updated('events'::regclass) AS hot`);
@@ -197,16 +208,19 @@ describe('PostgresStore specifics', service, () => {
           for (let batch = 0; batch < 20; batch += 1) await store.insertEvents(events(2000, true));
           await client.query('ANALYZE events');
         }
-        // Committed, so the next round claims the next rows, on pages no earlier round rewrote.
-        await client.query('BEGIN');
-        try {
+        // Claim and completion each commit (as the store's do), so the completion may prune what
+        // the claim left behind, and the next round claims the next rows, on pages no earlier
+        // round rewrote.
+        const claim = await inTransaction(async () => {
           const before = await updates();
           await client.query(sql.CLAIM_PLAN_SETTINGS);
-          const claim = await explain(sql.claimEventsStatement(literal('planner'), String(now + 30_000), String(now), '500'));
+          const nodes = await explain(sql.claimEventsStatement(literal('planner'), String(now + 30_000), String(now), '500'));
           const after = await updates();
           assert.equal(after.updated - before.updated, 500, mode);
           assert.ok(after.hot - before.hot >= 250, `${mode}: only ${after.hot - before.hot} of 500 claims were HOT updates`);
-          await client.query('RESET enable_sort; RESET enable_bitmapscan');
+          return nodes;
+        });
+        const complete = await inTransaction(async () => {
           await client.query(`SET LOCAL plan_cache_mode = ${cacheMode}`);
           if (joins === 'nested loops') await client.query('SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off');
           // Prepared in each round: a cached generic plan would outlive the settings it was made under.
@@ -214,21 +228,53 @@ describe('PostgresStore specifics', service, () => {
           await client.query(`PREPARE complete AS ${sql.COMPLETE_EVENTS}`);
           const ids = (await client.query(`SELECT id FROM events WHERE owner = 'planner' AND status = 'processing' ORDER BY id DESC LIMIT 100`)).rows.map((row) => String(row.id));
           const values = [ids, ids.map(() => 'planner'), ids.map(() => 'completed'), ids.map(() => null), ids.map(() => now), [], [], [], [], [], [], [], []];
-          const complete = await explain(`EXECUTE complete(${values.map(literal).join(', ')})`);
-          for (const [name, nodes, batch] of [['claim', claim, 500], ['complete', complete, 100]] as const) {
-            const onEvents = nodes.filter((node) => node['Relation Name'] === 'events');
-            assert.deepEqual(onEvents.filter((node) => node['Node Type'] === 'Seq Scan'), [], `${mode}: ${name} scans the whole log`);
-            // Rows every node produced or dropped: a few per row of the batch, not the backlog, the
-            // owner's events or the batch squared.
-            const rows = nodes.reduce((sum, node) => sum + rowsSeen(node) * (node['Actual Loops'] ?? 1), 0);
-            assert.ok(rows <= 20 * batch, `${mode}: ${name} of ${batch} went through ${rows} rows`);
-          }
-          await client.query('COMMIT');
-        } catch (error) {
-          await client.query('ROLLBACK');
-          throw error;
+          const before = await updates();
+          const nodes = await explain(`EXECUTE complete(${values.map(literal).join(', ')})`);
+          const after = await updates();
+          assert.equal(after.updated - before.updated, 100, mode);
+          assert.ok(after.hot - before.hot >= 50, `${mode}: only ${after.hot - before.hot} of 100 completions were HOT updates`);
+          return nodes;
+        });
+        for (const [name, nodes, batch] of [['claim', claim, 500], ['complete', complete, 100]] as const) {
+          const onEvents = nodes.filter((node) => node['Relation Name'] === 'events');
+          assert.deepEqual(onEvents.filter((node) => node['Node Type'] === 'Seq Scan'), [], `${mode}: ${name} scans the whole log`);
+          // Rows every node produced or dropped: a few per row of the batch, not the backlog, the
+          // owner's events or the batch squared.
+          const rows = nodes.reduce((sum, node) => sum + rowsSeen(node) * (node['Actual Loops'] ?? 1), 0);
+          assert.ok(rows <= 20 * batch, `${mode}: ${name} of ${batch} went through ${rows} rows`);
         }
       }
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('moves unfinished events into the queue when it migrates, and an event deleted outside hookflow leaves it', async () => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const before = loadMigrations(MIGRATIONS_DIR).filter((migration) => migration.version < 8);
+      await migrate(client, 'queue_upgrade', before);
+      const insert = (id: string, status: string, owner: string | null, lease: number | null) =>
+        client.query(
+          `INSERT INTO queue_upgrade.events (id, type, data, status, created_at, processed_at, owner, lease_expires_at) VALUES ($1, 'task.done', '{}', $2, 1, $3, $4, $5)`,
+          [id, status, status === 'completed' ? 2 : null, owner, lease],
+        );
+      const [pending, processing, completed] = [newId(), newId(), newId()];
+      await insert(pending, 'pending', null, null);
+      await insert(processing, 'processing', 'someone', 4_000_000_000_000);
+      await insert(completed, 'completed', null, null);
+      assert.deepEqual(await migrate(client, 'queue_upgrade'), loadMigrations(MIGRATIONS_DIR).filter((m) => m.version >= 8).map((m) => m.version));
+      const queued = await client.query('SELECT id, owner, lease_expires_at FROM queue_upgrade.event_queue ORDER BY id');
+      assert.deepEqual(queued.rows, [
+        { id: pending, owner: null, lease_expires_at: null },
+        { id: processing, owner: 'someone', lease_expires_at: '4000000000000' },
+      ]);
+
+      const store = await open({ schema: 'queue_upgrade' });
+      assert.deepEqual((await store.claimEvents('me', 30_000, 10)).map((event) => event.id), [pending], 'the leased one stays with its owner');
+      await client.query('DELETE FROM queue_upgrade.events WHERE id = ANY($1)', [[pending, processing]]);
+      assert.equal(Number((await client.query('SELECT count(*) FROM queue_upgrade.event_queue')).rows[0].count), 0);
     } finally {
       await client.end();
     }

@@ -16,7 +16,8 @@ const NOTIFY_EVENTS = `pg_notify('hookflow_events', coalesce(current_schema(), '
 /**
  * $1..$14: id, type, stack, source, data (JSON text), status, attempts, created_at, processed_at,
  * correlation_id, idempotency_key, parent_id, owner, lease_expires_at. Returns the ids inserted;
- * a row whose idempotency key is taken is skipped. Pending rows wake listeners once per batch.
+ * a row whose idempotency key is taken is skipped. Unfinished rows join the queue (event_queue),
+ * claimed ones with their lease. Pending rows wake listeners once per batch.
  */
 export const INSERT_EVENTS = `
 WITH input AS (
@@ -31,7 +32,10 @@ WITH input AS (
       correlation_id, idempotency_key, parent_id, owner, lease_expires_at
   FROM input ORDER BY ord
   ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-  RETURNING id, status
+  RETURNING id, status, owner, lease_expires_at
+), queued AS (
+  INSERT INTO event_queue (id, owner, lease_expires_at)
+  SELECT id, owner, lease_expires_at FROM inserted WHERE status IN ('pending', 'processing')
 ), woken AS (
   SELECT ${NOTIFY_EVENTS} FROM inserted WHERE status = 'pending' LIMIT 1
 )
@@ -40,20 +44,24 @@ SELECT id FROM inserted WHERE (SELECT count(*) FROM woken) >= 0`;
 export const EVENTS_BY_KEYS = `SELECT ${EVENT_COLUMNS} FROM events WHERE idempotency_key = ANY($1::text[])`;
 
 /**
- * Locks the oldest claimable rows, skipping rows another claimer holds, so concurrent claimers get
- * disjoint sets without waiting on each other. Unfinished events are those without processed_at
- * (events_unfinished). The update finds its rows by `id = ANY (ARRAY …)`, an index lookup whatever
- * the statistics say: joined to the CTE, the planner hashed it against a scan of the whole table,
- * a cost that grew with the log. The arguments are SQL expressions (literals, see claimEventsScript).
+ * Locks the oldest claimable queue rows (no owner, or a lease run out), skipping rows another
+ * claimer holds, so concurrent claimers get disjoint sets without waiting on each other; then
+ * leases them and marks their events processing. Both updates find their rows by
+ * `id = ANY (ARRAY …)`, an index lookup whatever the statistics say: joined to the CTE, the
+ * planner hashed the events against a scan of the whole table, a cost that grew with the log.
+ * The arguments are SQL expressions (literals, see claimEventsScript).
  */
 export function claimEventsStatement(owner: string, leaseUntil: string, now: string, limit: string): string {
   return `
 WITH claimable AS MATERIALIZED (
-  SELECT id FROM events
-  WHERE processed_at IS NULL AND (status = 'pending' OR lease_expires_at < ${now})
+  SELECT id FROM event_queue
+  WHERE owner IS NULL OR lease_expires_at < ${now}
   ORDER BY id
   LIMIT ${limit}
   FOR UPDATE SKIP LOCKED
+), leased AS (
+  UPDATE event_queue q SET owner = ${owner}, lease_expires_at = ${leaseUntil}
+  WHERE q.id = ANY (ARRAY (SELECT id FROM claimable))
 )
 UPDATE events e SET status = 'processing', owner = ${owner}, lease_expires_at = ${leaseUntil}, attempts = e.attempts + 1
 WHERE e.id = ANY (ARRAY (SELECT id FROM claimable))
@@ -64,7 +72,7 @@ RETURNING ${E}`;
  * Without statistics (a new store taking a burst, before autovacuum has analyzed it), the planner
  * read every unfinished event through a bitmap and sorted them all to keep the oldest few hundred,
  * a claim costing more the longer the backlog. Without sorts and bitmap scans the one plan left is
- * the walk of events_unfinished in id order that stops at the limit. SET LOCAL needs a
+ * the walk of the queue's primary key in id order that stops at the limit. SET LOCAL needs a
  * transaction: the settings and the claim go as one script, an implicit transaction in one round
  * trip, so the claim's values are written into it as literals.
  */
@@ -77,24 +85,34 @@ export function claimEventsScript(owner: string, leaseUntil: number, now: number
 
 /** $1 id, $2 owner, $3 lease_expires_at, $4 now. */
 export const CLAIM_EVENT = `
-UPDATE events SET status = 'processing', owner = $2, lease_expires_at = $3, attempts = attempts + 1
-WHERE id = $1 AND (status = 'pending' OR (status = 'processing' AND lease_expires_at < $4))
-RETURNING ${EVENT_COLUMNS}`;
+WITH claimable AS MATERIALIZED (
+  SELECT id FROM event_queue WHERE id = $1 AND (owner IS NULL OR lease_expires_at < $4) FOR UPDATE
+), leased AS (
+  UPDATE event_queue q SET owner = $2, lease_expires_at = $3 FROM claimable WHERE q.id = claimable.id
+)
+UPDATE events e SET status = 'processing', owner = $2, lease_expires_at = $3, attempts = e.attempts + 1
+FROM claimable WHERE e.id = claimable.id
+RETURNING ${E}`;
 
 /**
- * Statements that update events an owner holds lock them in id order first (FOR NO KEY UPDATE
- * under ORDER BY locks in that order): a renewal over all of them and a completion of some,
- * each locking in its own scan order, deadlocked under load, and PostgreSQL's deadlock check
- * held both for a second (deadlock_timeout) before failing one.
+ * Statements that change events an owner holds lock their queue rows in id order first (a lock
+ * clause under ORDER BY locks in that order), before any events row: a renewal over all of them
+ * and a completion of some, each locking in its own scan order, deadlocked under load, and
+ * PostgreSQL's deadlock check held both for a second (deadlock_timeout) before failing one. A
+ * claim takes queue rows first too (skipping locked ones), so it never waits for an events row
+ * a completion holds.
  */
 const LOCK_ORDER = 'ORDER BY id FOR NO KEY UPDATE';
 
-/** $1 owner, $2 lease_expires_at. */
+/**
+ * $1 owner, $2 lease_expires_at. The live lease is the queue row's; the events row keeps the
+ * lease as its claim set it.
+ */
 export const RENEW_LEASES = `
 WITH held AS MATERIALIZED (
-  SELECT id FROM events WHERE processed_at IS NULL AND owner = $1 AND status = 'processing' ${LOCK_ORDER}
+  SELECT id FROM event_queue WHERE owner = $1 ${LOCK_ORDER}
 )
-UPDATE events e SET lease_expires_at = $2 FROM held WHERE e.id = held.id`;
+UPDATE event_queue q SET lease_expires_at = $2 FROM held WHERE q.id = held.id`;
 
 /**
  * Completions $1..$5: id, owner, status, error, processed_at. Executions $6..$13: event_id,
@@ -110,9 +128,7 @@ UPDATE events e SET lease_expires_at = $2 FROM held WHERE e.id = held.id`;
  */
 export const COMPLETE_EVENTS = `
 WITH held AS MATERIALIZED (
-  SELECT id FROM events
-  WHERE id = ANY($1::text[]) AND owner = ANY($2::text[]) AND status = 'processing'
-  ${LOCK_ORDER}
+  SELECT id FROM event_queue WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE
 ), recorded AS (
   INSERT INTO hook_executions (event_id, hook_name, success, output, error, duration_ms, executed_at, attempt)
   SELECT * FROM unnest($6::text[], $7::text[], $8::bool[], $9::text[], $10::text[], $11::float8[], $12::int8[], $13::int4[])
@@ -121,6 +137,8 @@ WITH held AS MATERIALIZED (
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[]) AS c (id, owner, status, error, processed_at)
   WHERE e.id = c.id AND e.owner = c.owner AND e.status = 'processing' AND (SELECT count(*) FROM held) >= 0
   RETURNING e.id
+), dequeued AS (
+  DELETE FROM event_queue q USING finished WHERE q.id = finished.id
 ), runs AS (
   SELECT hook_name, count(*) AS n, max(executed_at) AS last
   FROM unnest($7::text[], $12::int8[]) AS r (hook_name, executed_at)
@@ -138,12 +156,12 @@ SELECT id FROM finished`;
 /** $1 owner, $2 ids (null: all the owner holds). Released events wake listeners. */
 export const RELEASE_EVENTS = `
 WITH held AS MATERIALIZED (
-  SELECT id FROM events
-  WHERE processed_at IS NULL AND owner = $1 AND status = 'processing' AND ($2::text[] IS NULL OR id = ANY($2::text[]))
-  ${LOCK_ORDER}
+  SELECT id FROM event_queue WHERE owner = $1 AND ($2::text[] IS NULL OR id = ANY($2::text[])) ${LOCK_ORDER}
+), unleased AS (
+  UPDATE event_queue q SET owner = NULL, lease_expires_at = NULL FROM held WHERE q.id = held.id
 ), released AS (
   UPDATE events e SET status = 'pending', owner = NULL, lease_expires_at = NULL
-  FROM held WHERE e.id = held.id
+  FROM held WHERE e.id = held.id AND e.status = 'processing'
   RETURNING e.id
 ), woken AS (
   SELECT ${NOTIFY_EVENTS} FROM released LIMIT 1
@@ -152,10 +170,7 @@ SELECT (SELECT count(*) FROM released) AS released, (SELECT count(*) FROM woken)
 
 /** $1 now. */
 export const HAS_CLAIMABLE = `
-SELECT EXISTS (
-  SELECT 1 FROM events
-  WHERE processed_at IS NULL AND (status = 'pending' OR lease_expires_at < $1)
-) AS claimable`;
+SELECT EXISTS (SELECT 1 FROM event_queue WHERE owner IS NULL OR lease_expires_at < $1) AS claimable`;
 
 /**
  * $1..$17: the hook's columns, $18 replace, $19 action, $20 params (JSON text). Returns a row when
