@@ -405,6 +405,9 @@ describe('the Programs pages in Chromium', requireService('chromium', chromiumUn
     // A bar is a link to the list filtered by it.
     await byStatus.locator('g[data-bar="canceled"] a').click();
     await page.waitForURL(/status=canceled/);
+    // The unfiltered list, still shown for a moment, has the three canceled rows too: wait for it
+    // to go (no row of another status), then for the filtered one.
+    await page.locator('tr[data-execution]:not([data-status="canceled"])').first().waitFor({ state: 'detached' });
     await page.locator('tr[data-execution][data-status="canceled"]').nth(2).waitFor();
     assert.equal(await page.locator('tr[data-execution]').count(), 3);
   });
