@@ -128,7 +128,7 @@ UPDATE event_queue q SET lease_expires_at = $2 FROM held WHERE q.id = held.id`;
  */
 export const COMPLETE_EVENTS = `
 WITH held AS MATERIALIZED (
-  SELECT id FROM event_queue WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE
+  SELECT id FROM event_queue WHERE id = ANY($1::text[]) AND owner = ANY($2::text[]) ORDER BY id FOR UPDATE
 ), recorded AS (
   INSERT INTO hook_executions (event_id, hook_name, success, output, error, duration_ms, executed_at, attempt)
   SELECT * FROM unnest($6::text[], $7::text[], $8::bool[], $9::text[], $10::text[], $11::float8[], $12::int8[], $13::int4[])
