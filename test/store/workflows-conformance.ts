@@ -75,7 +75,7 @@ function action(index: number, trigger: TriggerType, selected: number[] = [], ex
   };
 }
 
-function workflowModel(jobs: JobSpec[], extra: Partial<WorkflowModel> & { dag?: boolean } = {}): WorkflowModel {
+export function workflowModel(jobs: JobSpec[], extra: Partial<WorkflowModel> & { dag?: boolean } = {}): WorkflowModel {
   const { dag = false, ...rest } = extra;
   return {
     name: 'test',
