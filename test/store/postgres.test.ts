@@ -8,7 +8,7 @@ import { MIGRATIONS_DIR, migrate } from '../../src/store/postgres/migrate.js';
 import { loadMigrations } from '../../src/store/migrations.js';
 import type { EventInsert, Store } from '../../src/store/store.js';
 import * as sql from '../../src/store/postgres/statements.js';
-import { createTestDatabase, postgresProblem, testPgUrl, type TestDatabase } from '../support/postgres.js';
+import { createTestDatabase, postgresProblem, schemaClients, testPgUrl, type TestDatabase } from '../support/postgres.js';
 import { requireService } from '../support/services.js';
 import { runStoreConformance } from './conformance.js';
 
@@ -113,15 +113,7 @@ describe('PostgresStore specifics', service, () => {
   it('lease renewals racing completions and a release of the same owner’s events never deadlock', async () => {
     const store = await open({ schema: 'renewals_race' });
     await store.migrate();
-    // The statements on connections of their own: the store retries a deadlock, which would hide it.
-    const connections = await Promise.all(
-      Array.from({ length: 6 }, async () => {
-        const client = new pg.Client({ connectionString: url });
-        await client.connect();
-        await client.query('SET search_path TO renewals_race');
-        return client;
-      }),
-    );
+    const connections = await schemaClients(url, 'renewals_race', 6);
     const owner = 'racing-owner';
     const renew = (client: pg.Client) => client.query(sql.RENEW_LEASES, [owner, Date.now() + 30_000]);
     const complete = (client: pg.Client, ids: string[]) =>

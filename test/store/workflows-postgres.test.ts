@@ -6,7 +6,7 @@ import { PostgresStore } from '../../src/store/postgres/index.js';
 import { RENEW_JOB_LEASES } from '../../src/store/postgres/workflows.js';
 import type { Store } from '../../src/store/store.js';
 import type { JobFinish } from '../../src/store/workflows.js';
-import { createTestDatabase, postgresProblem, type TestDatabase } from '../support/postgres.js';
+import { createTestDatabase, postgresProblem, schemaClients, type TestDatabase } from '../support/postgres.js';
 import { requireService } from '../support/services.js';
 import { runWorkflowStoreConformance, workflowModel } from './workflows-conformance.js';
 
@@ -55,15 +55,7 @@ describe('PostgresStore workflows specifics', service, () => {
     database ??= await createTestDatabase();
     const { url } = database;
     const store = await PostgresStore.open(url, { schema: 'job_renewals_race', poolSize: 4 });
-    // The renewals on connections of their own: the store retries a deadlock, which would hide it.
-    const connections = await Promise.all(
-      Array.from({ length: 3 }, async () => {
-        const client = new pg.Client({ connectionString: url });
-        await client.connect();
-        await client.query('SET search_path TO job_renewals_race');
-        return client;
-      }),
-    );
+    const connections = await schemaClients(url, 'job_renewals_race', 3);
     try {
       const now = Date.now();
       for (let round = 0; round < 2; round += 1) {

@@ -77,3 +77,18 @@ export async function createTestDatabase(url: string = testPgUrl(), prefix = 'ho
     },
   };
 }
+
+/**
+ * Connections of their own on `schema`, for statements a test runs without the store's retries
+ * (which would hide a deadlock). The caller ends them.
+ */
+export async function schemaClients(url: string, schema: string, count: number): Promise<pg.Client[]> {
+  return Promise.all(
+    Array.from({ length: count }, async () => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query(`SET search_path TO ${schema}`);
+      return client;
+    }),
+  );
+}
