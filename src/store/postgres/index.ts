@@ -140,6 +140,7 @@ export class PostgresStore implements Store {
   async claimEvents(owner: string, leaseMs: number, limit: number): Promise<EventRecord[]> {
     if (limit <= 0) return [];
     const now = Date.now();
+    // A script of several statements: pg answers with one result per statement, the claim's last.
     const results = (await this.pool.query<Row>(sql.claimEventsScript(owner, now + leaseMs, now, limit))) as unknown as Array<pg.QueryResult<Row>>;
     const rows = results[results.length - 1].rows;
     return rows.map(toEvent).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

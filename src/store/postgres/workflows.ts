@@ -418,7 +418,7 @@ export class PostgresWorkflows implements WorkflowStore {
     return rows
       .filter((row) => row.cancel_requested === true)
       .map((row) => ({ workflow_id: String(row.workflow_id), index: Number(row.job_index), run: Number(row.run) }))
-      .sort((a, b) => (a.workflow_id === b.workflow_id ? a.index - b.index : a.workflow_id < b.workflow_id ? -1 : 1));
+      .sort(compareJobKeys);
   }
 
   async promoteRetries(now: number): Promise<WorkflowChange[]> {
@@ -633,7 +633,8 @@ export const RENEW_JOB_LEASES = `WITH held AS MATERIALIZED (
   UPDATE jobs j SET lease_expires_at = $2 FROM held WHERE j.workflow_id = held.workflow_id AND j.job_index = held.job_index
   RETURNING j.workflow_id, j.job_index, j.run, j.cancel_requested`;
 
-function compareJobKeys(a: JobFinish, b: JobFinish): number {
+/** (workflow, index) order: the order every statement locks running jobs in. */
+function compareJobKeys(a: { workflow_id: string; index: number }, b: { workflow_id: string; index: number }): number {
   if (a.workflow_id !== b.workflow_id) return a.workflow_id < b.workflow_id ? -1 : 1;
   return a.index - b.index;
 }
