@@ -102,9 +102,11 @@ export function runDispatcherSuite(label: string, open: () => Promise<StoreHandl
       await store.saveHook(hook('a-other', ['t2.done']), { replace: true });
       const dispatcher = await start(runtime);
       const { event, created } = await dispatcher.publish({ type: 't1.done', data: { n: 1 } });
+      // Listen before anything else awaits: the outcome may be committed during the next round trip.
+      const processed = dispatcher.waitFor(event.id);
       assert.equal(created, true);
       assert.ok((await store.getEvent(event.id)) !== null, 'durable when publish resolves');
-      const done = await dispatcher.waitFor(event.id);
+      const done = await processed;
       assert.equal(done.event.status, 'completed');
       assert.deepEqual(done.executions.map((e) => e.hook_name).sort(), ['a-exact', 'a-prefix']);
       const stored = await store.getEvent(event.id);
@@ -209,9 +211,17 @@ export function runDispatcherSuite(label: string, open: () => Promise<StoreHandl
       await store.saveHook(hook('e-slow', ['t6.x']), { replace: true });
       // A long poll interval proves pending events are claimed as soon as a slot frees.
       const dispatcher = await start(runtime, { concurrency: 2, pollMs: 60_000 });
+      // Outcomes are counted from the start: the first ones may be recorded before the last publish resolves.
+      const processed = new Set<string>();
+      let allProcessed = (): void => {};
+      const everyOutcome = new Promise<void>((resolve) => (allProcessed = resolve));
+      dispatcher.on('processed', (p: ProcessedEvent) => {
+        processed.add(p.event.id);
+        if (processed.size === 30) allProcessed();
+      });
       const started = Date.now();
       const published = await Promise.all(Array.from({ length: 30 }, (_, n) => dispatcher.publish({ type: 't6.x', data: { n } })));
-      await Promise.all(published.map(({ event }) => (event.status === 'completed' ? null : dispatcher.waitFor(event.id))));
+      await everyOutcome;
       const elapsed = Date.now() - started;
       assert.ok(runtime.maxRunning <= 2, `at most 2 at once, saw ${runtime.maxRunning}`);
       assert.equal(runtime.runs.filter((r) => r.hook === 'e-slow').length, 30);
