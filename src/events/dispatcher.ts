@@ -48,6 +48,12 @@ export type DispatcherState = 'idle' | 'running' | 'stopping' | 'stopped';
 const MAX_CLAIMS_IN_FLIGHT = 2;
 /** Rows per insert or completion batch. */
 const MAX_BATCH = 2000;
+/**
+ * The local queue's default size. A claim is made when half of it is free, so claims take about
+ * 500 rows: a claim's fixed cost (a round trip, a plan, the walk past rows this process holds)
+ * is shared by more events than with 500 (PostgreSQL drain +13 %, SQLite +5 %, docs/benchmarks.md).
+ */
+const DEFAULT_PREFETCH = 1000;
 
 /**
  * The dispatcher: persists events (group commit), claims them with leases, runs the matching hooks
@@ -107,7 +113,7 @@ export class Dispatcher extends EventEmitter {
     this.store = options.store;
     this.runtimes = options.runtimes;
     this.concurrency = Math.max(1, options.concurrency ?? 100);
-    this.prefetch = Math.max(0, options.prefetch ?? 500);
+    this.prefetch = Math.max(0, options.prefetch ?? DEFAULT_PREFETCH);
     this.leaseMs = options.leaseMs ?? 30_000;
     this.pollMs = options.pollMs ?? (options.store.kind === 'sqlite' ? 250 : 2000);
     this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
