@@ -90,6 +90,17 @@ export interface FloorFigures {
   count: number;
 }
 
+/**
+ * The yardstick issue 2 gives for SQLite: per event a batched insert, two updates and one
+ * execution insert, time-ordered keys. No hookflow code: an upper bound for a store that writes
+ * at least that much per event through one writer.
+ */
+export interface SqliteReferenceFigures {
+  events_per_s: number;
+  n: number;
+  batch: number;
+}
+
 export interface FloorCaseResult {
   rate: number;
   seconds: number;
@@ -97,6 +108,8 @@ export interface FloorCaseResult {
   loop: FloorFigures & { stalls_per_s: number; stalled_percent: number };
   /** One row inserted and committed (WAL, the bench's synchronous mode). */
   sqlite_commit: FloorFigures;
+  /** The issue's reference SQLite workload, alone on one connection (bench/floor-case.ts). */
+  sqlite_reference: SqliteReferenceFigures;
   /** One autocommitted INSERT round trip; null without PostgreSQL. */
   postgres_commit: FloorFigures | null;
 }

@@ -181,12 +181,12 @@ export function renderTable(results: BenchResults, ratios: Ratio[]): string {
       lines.push(`  ${r.label.padEnd(width)}  ${value.padStart(9)}${verdict}`);
     }
   }
-  if (results.floor) lines.push('', ...floorLines(results.floor));
+  if (results.floor) lines.push('', ...floorLines(results.floor, graphile && !isSkipped(graphile) ? graphile.jobs_per_s : null));
   return lines.join('\n');
 }
 
 /** The floor under the p99 aim: what this host gave, that minute, with no hookflow code at all. */
-export function floorLines(floor: FloorCaseResult | SkippedCase): string[] {
+export function floorLines(floor: FloorCaseResult | SkippedCase, graphileJobsPerS: number | null = null): string[] {
   if (isSkipped(floor)) return [`this host's floor: not measured: ${floor.skipped}`];
   const row = (label: string, figures: FloorFigures, extra = '') => `  ${label.padEnd(40)}  p50 ${fmtMs(figures.p50_ms).padStart(6)} ms  p99 ${fmtMs(figures.p99_ms).padStart(6)} ms${extra}`;
   const lines = [
@@ -195,5 +195,12 @@ export function floorLines(floor: FloorCaseResult | SkippedCase): string[] {
     row('SQLite: one row inserted and committed', floor.sqlite_commit),
   ];
   if (floor.postgres_commit) lines.push(row('PostgreSQL: one autocommitted INSERT', floor.postgres_commit));
+  const reference = floor.sqlite_reference;
+  const versus = graphileJobsPerS ? ` = ${(reference.events_per_s / graphileJobsPerS).toFixed(2)}× graphile-worker's jobs/s` : '';
+  lines.push(
+    `  ${'SQLite reference (issue, §8)'.padEnd(40)}  ${fmtInt(reference.events_per_s)} events/s${versus}`,
+    `    (per event a batched insert, two updates and an execution insert, time-ordered ids, batches of ${reference.batch}, one connection:`,
+    '     hookflow writes at least that through its one SQLite writer, so its SQLite rates stay below this)',
+  );
   return lines;
 }

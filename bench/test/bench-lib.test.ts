@@ -272,6 +272,7 @@ describe("the host's floor", () => {
     loop: { p50_ms: 1.1, p99_ms: 3.7, max_ms: 9, count: 5000, stalls_per_s: 5.2, stalled_percent: 3.6 },
     sqlite_commit: { p50_ms: 0.39, p99_ms: 10.63, max_ms: 20, count: 5000 },
     postgres_commit: { p50_ms: 1.25, p99_ms: 16.75, max_ms: 30, count: 5000 },
+    sqlite_reference: { events_per_s: 95_000, n: 100_000, batch: 500 },
   };
   it('one line per measure under a heading that says what it is', () => {
     const lines = floorLines(floor);
@@ -279,10 +280,15 @@ describe("the host's floor", () => {
     assert.match(lines[1], /a 1 ms timer .*p99 +3\.70 ms .*stalls > 4 ms: 5\.2\/s, 3\.6% of the time/);
     assert.match(lines[2], /SQLite: one row inserted and committed .*p50 +0\.39 ms +p99 +10\.63 ms/);
     assert.match(lines[3], /PostgreSQL: one autocommitted INSERT .*p99 +16\.75 ms/);
-    assert.equal(lines.length, 4);
+    assert.match(lines[4], /SQLite reference \(issue, §8\) +95,000 events\/s$/);
+    assert.match(lines[5], /a batched insert, two updates and an execution insert, .*batches of 500/);
+    assert.equal(lines.length, 7);
+  });
+  it("sets the SQLite reference against graphile-worker's jobs/s when it was measured", () => {
+    assert.match(floorLines(floor, 50_000)[4], /95,000 events\/s = 1\.90× graphile-worker's jobs\/s$/);
   });
   it('without PostgreSQL, no PostgreSQL line; skipped, its reason', () => {
-    assert.equal(floorLines({ ...floor, postgres_commit: null }).length, 3);
+    assert.equal(floorLines({ ...floor, postgres_commit: null }).length, 6);
     assert.deepEqual(floorLines({ skipped: 'failed: boom' }), ["this host's floor: not measured: failed: boom"]);
   });
   it('in the table and in the JSON', () => {
