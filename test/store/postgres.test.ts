@@ -272,6 +272,33 @@ describe('PostgresStore specifics', service, () => {
     }
   });
 
+  it('vacuums the event queue after every so many completions (the dead entries completions leave at its head)', async () => {
+    const vacuums = async (schema: string): Promise<number> => {
+      const { rows } = await (await adminClient(url)).query(`SELECT vacuum_count FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'event_queue'`, [schema]);
+      return Number(rows[0]?.vacuum_count ?? -1);
+    };
+    const completeAll = async (store: Store, count: number) => {
+      await store.insertEvents(
+        Array.from({ length: count }, () => ({ event: { id: newId(), type: 'task.done', data: {}, created_at: Date.now() }, claim: null, completed: false })),
+      );
+      for (let done = 0; done < count; ) {
+        const claimed = await store.claimEvents('vacuum-test', 30_000, 50);
+        const now = Date.now();
+        const applied = await store.completeEvents(claimed.map((event) => ({ id: event.id, owner: 'vacuum-test', status: 'completed', error: null, processed_at: now, executions: [] })));
+        assert.equal(applied.length, claimed.length);
+        done += claimed.length;
+      }
+    };
+    const often = await PostgresStore.open(url, { schema: 'queue_vacuum_often', queueVacuumEvery: 100 });
+    await completeAll(often, 300);
+    // close() waits for a vacuum still running.
+    await often.close();
+    assert.ok((await vacuums('queue_vacuum_often')) >= 1, 'vacuumed after 100 completions');
+    const byDefault = await open({ schema: 'queue_vacuum_default' });
+    await completeAll(byDefault, 300);
+    assert.equal(await vacuums('queue_vacuum_default'), 0, 'not before 50 000 by default');
+  });
+
   it('stores opening at once on a new schema apply each migration exactly once', async () => {
     const stores = await Promise.all([open({ schema: 'racing' }), open({ schema: 'racing' }), open({ schema: 'racing' })]);
     const client = new pg.Client({ connectionString: url });

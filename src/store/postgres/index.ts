@@ -24,13 +24,19 @@ import {
   validateUrl,
   type PoolOptions,
 } from './connection.js';
+import { QueueVacuum } from './queue-vacuum.js';
 import { EventsListener } from './listener.js';
 import { migrate } from './migrate.js';
 import { EVENT_COLUMNS, jsonParam, toEvent, toExecution, toHook, toProcess, type Row } from '../rows.js';
 import * as sql from './statements.js';
 import { insertEventRows } from './event-inserts.js';
 
-export type PostgresStoreOptions = PoolOptions;
+export interface PostgresStoreOptions extends PoolOptions {
+  /** Completed events between two vacuums of the event queue (queue-vacuum.ts); default 50 000. */
+  queueVacuumEvery?: number;
+}
+
+const QUEUE_VACUUM_EVERY = 50_000;
 
 /** Attempts of one atomic statement that PostgreSQL aborted to break a deadlock. */
 const TRANSIENT_ATTEMPTS = 3;
@@ -44,6 +50,7 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   private readonly listener: EventsListener;
   private closing: Promise<void> | null = null;
+  private readonly queueVacuum: QueueVacuum;
   readonly accounts: AccountStore;
   readonly sources: SourceStore;
   readonly waits: WaitStore;
@@ -54,9 +61,11 @@ export class PostgresStore implements Store {
     private readonly pool: pg.Pool,
     private readonly schema: string | null,
     url: string,
-    options: PoolOptions,
+    options: PostgresStoreOptions,
   ) {
     this.listener = new EventsListener(() => new pg.Client(connectionConfig(url, options)));
+    // SKIP_LOCKED: when another process is vacuuming it, there is nothing to wait for.
+    this.queueVacuum = new QueueVacuum(() => this.pool.query('VACUUM (SKIP_LOCKED) event_queue'), options.queueVacuumEvery ?? QUEUE_VACUUM_EVERY);
     this.accounts = new PostgresAccounts(pool, (run) => this.transaction(run));
     this.sources = new PostgresSources(pool);
     this.waits = new PostgresWaits(pool, (run) => this.transaction(run));
@@ -68,7 +77,7 @@ export class PostgresStore implements Store {
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
     validateUrl(url);
     const fromUrl = schemaFromUrl(url);
-    const settings: PoolOptions = { ...options, schema: options.schema ?? fromUrl.schema };
+    const settings: PostgresStoreOptions = { ...options, schema: options.schema ?? fromUrl.schema };
     if (settings.schema !== undefined) validateSchema(settings.schema);
     const pool = createPool(fromUrl.url, settings);
     const store = new PostgresStore(pool, settings.schema ?? null, fromUrl.url, settings);
@@ -93,6 +102,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     this.closing ??= (async () => {
       await this.listener.close();
+      await this.queueVacuum.idle();
       await this.pool.end();
     })();
     return this.closing;
@@ -175,6 +185,7 @@ export class PostgresStore implements Store {
       executions.map((e) => e.attempt),
     ];
     const rows = await this.retrying(() => this.rows({ name: 'hf_complete_events', text: sql.COMPLETE_EVENTS, values }));
+    this.queueVacuum.count(rows.length);
     const applied = new Set(rows.map((row) => String(row.id)));
     return completions.filter((c) => applied.has(c.id)).map((c) => c.id);
   }
