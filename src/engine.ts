@@ -33,6 +33,8 @@ export interface EngineOptions {
   home: string;
   storeUrl: string;
   concurrency?: number;
+  /** Events claimed ahead of free slots (the dispatcher's local queue). */
+  prefetch?: number;
   leaseMs?: number;
   pollMs?: number;
   maxEventBytes?: number;
@@ -140,6 +142,7 @@ export class Engine {
       store,
       runtimes,
       concurrency: options.concurrency,
+      prefetch: options.prefetch,
       leaseMs: options.leaseMs,
       pollMs: options.pollMs,
       maxEventBytes: options.maxEventBytes,

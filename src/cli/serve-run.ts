@@ -23,6 +23,7 @@ export interface ServeFlags {
   port?: number;
   http: boolean;
   concurrency?: number;
+  prefetch?: number;
   lease?: number;
   poll?: number;
   examples?: boolean;
@@ -37,7 +38,7 @@ export async function serve(session: CliSession, flags: ServeFlags, command: Com
   const out = session.output(command);
   // With --json, stdout carries one JSON line per processed event; everything else goes to stderr.
   const say = (text: string) => (out.json ? out.note(text) : out.line(text));
-  const engineOptions = session.engineOptions(command, { concurrency: flags.concurrency, leaseMs: flags.lease, pollMs: flags.poll });
+  const engineOptions = session.engineOptions(command, { concurrency: flags.concurrency, prefetch: flags.prefetch, leaseMs: flags.lease, pollMs: flags.poll });
   // With --examples and no config.yaml of one's own, the example programs are served too.
   if (flags.examples && !engineOptions.programsFile && !session.io.env.HOOKFLOW_PROGRAMS && !existsSync(join(engineOptions.home, 'config.yaml'))) {
     engineOptions.programsFile = join(PACKAGE_ROOT, 'examples', 'programs', 'config.yaml');
@@ -57,7 +58,7 @@ export async function serve(session: CliSession, flags: ServeFlags, command: Com
     say(`${out.colors.bold('hookflow')} ${packageVersion()}`);
     say(`  store        ${maskStoreUrl(engine.options.storeUrl)}`);
     say(`  home         ${engine.options.home}`);
-    say(`  concurrency  ${dispatcher.concurrency} (lease ${formatDuration(dispatcher.leaseMs)}, poll ${formatDuration(dispatcher.pollMs)})`);
+    say(`  concurrency  ${dispatcher.concurrency} (local queue ${dispatcher.prefetch}, lease ${formatDuration(dispatcher.leaseMs)}, poll ${formatDuration(dispatcher.pollMs)})`);
     await loadHooks(out, say, 'hooks folder', () => engine.hooks.loadDirectory(), join(engine.options.home, 'hooks'));
     if (flags.examples) {
       const folder = join(PACKAGE_ROOT, 'examples', 'hooks');

@@ -4,6 +4,8 @@ import type { CliSession } from './context.js';
 import { duration, nonNegativeInt, positiveInt } from './parse.js';
 import type { ServeFlags } from './serve-run.js';
 
+const PREFETCH_HELP = 'events claimed ahead of free slots, waiting in this process (default 1000; 0 claims only for free slots)';
+
 /** `hookflow serve` (run the dispatcher until a signal) and `hookflow drain` (process the backlog, then exit). */
 export function registerServeCommands(program: Command, session: CliSession): void {
   program
@@ -13,6 +15,7 @@ export function registerServeCommands(program: Command, session: CliSession): vo
     .option('--port <port>', 'HTTP port (env HOOKFLOW_PORT, default 8001; 0 picks a free one)', nonNegativeInt)
     .option('--no-http', 'run the dispatcher only: no HTTP API, UI or event sources')
     .option('--concurrency <n>', 'events processed at once (default 100)', positiveInt)
+    .option('--prefetch <n>', PREFETCH_HELP, nonNegativeInt)
     .option('--lease <duration>', 'claim lease: the events of a server that died come back after it (default 30s)', duration)
     .option('--poll <duration>', 'fallback poll for events from other processes (default 250ms SQLite, 2s PostgreSQL)', duration)
     .option('--examples', "also load this package's examples/hooks (and examples/programs when HOOKFLOW_HOME has no config.yaml)")
@@ -30,7 +33,8 @@ export function registerServeCommands(program: Command, session: CliSession): vo
     .command('drain')
     .description('process every pending event, then exit')
     .option('--concurrency <n>', 'events processed at once (default 100)', positiveInt)
-    .action(async (flags: { concurrency?: number }, command: Command) => {
+    .option('--prefetch <n>', PREFETCH_HELP, nonNegativeInt)
+    .action(async (flags: { concurrency?: number; prefetch?: number }, command: Command) => {
       await session.withEngine(
         command,
         async (engine, out) => {
@@ -43,7 +47,7 @@ export function registerServeCommands(program: Command, session: CliSession): vo
           if (out.json) return out.data({ processed, failed });
           out.line(`processed ${processed} event${processed === 1 ? '' : 's'}${failed > 0 ? ` (${failed} failed)` : ''}`);
         },
-        { concurrency: flags.concurrency },
+        { concurrency: flags.concurrency, prefetch: flags.prefetch },
       );
     });
 }

@@ -21,7 +21,7 @@ describe('hookflow serve', () => {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     };
-    const serving = home.run(['serve', '--poll', '20ms', '--concurrency', '4'], {
+    const serving = home.run(['serve', '--poll', '20ms', '--concurrency', '4', '--prefetch', '16'], {
       shutdown: shutdown.signal,
       env: { HOOKFLOW_STORE: undefined, HOOKFLOW_PORT: '0', HOOKFLOW_ADMIN_PASSWORD: 'serve-test-password' },
       onStdout: (chunk) => (stdout += chunk),
@@ -29,7 +29,7 @@ describe('hookflow serve', () => {
     try {
       await waitFor(/ready/);
       assert.match(stdout, /store +sqlite:/);
-      assert.match(stdout, /concurrency +4 \(lease 30s, poll 20ms\)/);
+      assert.match(stdout, /concurrency +4 \(local queue 16, lease 30s, poll 20ms\)/);
       assert.match(stdout, /✅ shout \(commands\) on deploy\.completed/);
       assert.match(stdout, /actions +\d+ built-in, no plugins/);
       await home.ok(['events', 'dispatch', 'deploy.completed']);
