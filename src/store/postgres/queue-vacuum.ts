@@ -4,7 +4,7 @@
  * walk starts: nothing else removes them (index pages at the head never split, so no bottom-up
  * deletion runs there), and autovacuum comes at most once a minute. Under sustained load a claim
  * read thousands of index pages (390 000 completions: 2 800 pages, 3–6 ms a claim); with a vacuum
- * every 50 000 a run of a million events drained 10–13 % faster (docs/benchmarks.md).
+ * every 50 000 runs of a million events drained 10–20 % faster (docs/benchmarks.md).
  */
 export class QueueVacuum {
   private completed = 0;
