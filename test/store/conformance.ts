@@ -297,17 +297,21 @@ export function runStoreConformance(
         const again = pending({ type: 'order.created', data: { n: 2 }, idempotency_key: 'order-7' });
         const fresh = pending({ type: 'order.created', data: { n: 3 }, idempotency_key: 'order-8' });
         const twin = pending({ type: 'order.created', data: { n: 4 }, idempotency_key: 'order-8' });
-        const results = await store.insertEvents([again, fresh, twin]);
+        // A row without a key, in a batch with keys (PostgreSQL inserts batches without any key by another statement).
+        const unkeyed = pending({ type: 'order.created', data: { n: 5 } });
+        const results = await store.insertEvents([again, fresh, unkeyed, twin]);
         assert.deepEqual(
           results.map((r) => r.created),
-          [false, true, false],
+          [false, true, true, false],
         );
         assert.deepEqual(results[0].event, created.event);
         assert.equal(results[1].event.id, fresh.event.id);
-        assert.deepEqual(results[2].event, results[1].event);
+        assert.equal(results[2].event.id, unkeyed.event.id);
+        assert.deepEqual(results[3].event, results[1].event);
         assert.equal(await store.getEvent(again.event.id), null);
         assert.equal(await store.getEvent(twin.event.id), null);
-        assert.equal((await store.listEvents({ limit: 100 })).length, 2);
+        assert.equal((await store.listEvents({ limit: 100 })).length, 3);
+        assert.deepEqual(ids(await store.claimEvents('owner-a', MINUTE, 10)), [first.event.id, fresh.event.id, unkeyed.event.id].sort(), 'each inserted one is queued');
       });
 
       it('two stores inserting the same idempotency key at once keep exactly one event', async () => {

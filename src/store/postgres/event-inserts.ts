@@ -11,9 +11,9 @@ import * as sql from './statements.js';
 export async function insertEventRows(query: (config: QueryConfig) => Promise<Row[]>, rows: readonly EventInsert[]): Promise<InsertedEvent[]> {
   if (rows.length === 0) return [];
   const records = rows.map(newEventRecord);
+  const keyed = records.some((record) => record.idempotency_key !== null);
   const inserted = await query({
-    name: 'hf_insert_events',
-    text: sql.INSERT_EVENTS,
+    ...(keyed ? { name: 'hf_insert_events', text: sql.INSERT_EVENTS } : { name: 'hf_insert_unkeyed_events', text: sql.INSERT_UNKEYED_EVENTS }),
     values: [
       records.map((r) => r.id),
       records.map((r) => r.type),
