@@ -7,6 +7,7 @@ import type { EventCompletion, EventInsert, InsertedEvent, Store } from '../stor
 import { GroupCommit } from './group-commit.js';
 import { newId } from './ids.js';
 import type { EventRecord, HookExecutionRecord, NewEvent } from './model.js';
+import { LocalQueueSize } from './local-queue.js';
 import { checkedEventData, DEFAULT_MAX_EVENT_BYTES, validateEventType, validateStack } from './validate.js';
 import { pause as sleep } from '../util/pause.js';
 
@@ -23,9 +24,10 @@ export interface DispatcherOptions {
   /** Events processed at once by this process. */
   concurrency?: number;
   /**
-   * Claimed events waiting for a slot (a local queue, as graphile-worker has): claims are made in
-   * batches this large instead of one slot's worth at a time, and new events are claimed at insert
-   * while it has room. Leases cover them like running ones.
+   * Claimed events waiting for a slot (a local queue, as graphile-worker has), at most: claims are
+   * made in batches this large instead of one slot's worth at a time, and new events are claimed
+   * at insert while it has room. Leases cover them like running ones. The queue holds no more than
+   * half a second of this process's work at its recent rate (local-queue.ts).
    */
   prefetch?: number;
   /** How long a claim lasts without renewal; a dead owner's events come back after this. */
@@ -66,7 +68,9 @@ const DEFAULT_PREFETCH = 1000;
 export class Dispatcher extends EventEmitter {
   readonly owner: string;
   readonly concurrency: number;
+  /** The local queue's largest size; its size now follows this process's rate (local-queue.ts). */
   readonly prefetch: number;
+  private readonly localQueue: LocalQueueSize;
   readonly leaseMs: number;
   readonly pollMs: number;
   readonly maxEventBytes: number;
@@ -114,6 +118,7 @@ export class Dispatcher extends EventEmitter {
     this.runtimes = options.runtimes;
     this.concurrency = Math.max(1, options.concurrency ?? 100);
     this.prefetch = Math.max(0, options.prefetch ?? DEFAULT_PREFETCH);
+    this.localQueue = new LocalQueueSize(this.prefetch);
     this.leaseMs = options.leaseMs ?? 30_000;
     this.pollMs = options.pollMs ?? (options.store.kind === 'sqlite' ? 250 : 2000);
     this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
@@ -144,7 +149,8 @@ export class Dispatcher extends EventEmitter {
    */
   private room(): number {
     const waiting = this.queue.length + this.reserved;
-    return Math.min(this.concurrency + this.prefetch - this.inFlight - waiting, this.concurrency + this.prefetch + MAX_BATCH - this.settling - waiting);
+    const prefetch = this.localQueue.current();
+    return Math.min(this.concurrency + prefetch - this.inFlight - waiting, this.concurrency + prefetch + MAX_BATCH - this.settling - waiting);
   }
 
   /**
@@ -428,7 +434,7 @@ export class Dispatcher extends EventEmitter {
    */
   private claimWorthwhile(): boolean {
     const room = this.claimRoom();
-    return room >= Math.max(1, Math.floor(this.prefetch / 2)) || (room > 0 && this.inFlight + this.queue.length + this.claimsRequested === 0);
+    return room >= Math.max(1, Math.floor(this.localQueue.current() / 2)) || (room > 0 && this.inFlight + this.queue.length + this.claimsRequested === 0);
   }
 
   /** Claim loops running; a second starts when half the local queue drained during a claim's round trip. */
@@ -535,6 +541,7 @@ export class Dispatcher extends EventEmitter {
    */
   private releaseSlot(): void {
     this.inFlight -= 1;
+    this.localQueue.finishedOne();
     this.startQueued();
     this.schedulePump();
     if (this.settling === 0 || this.queue.length === 0) this.wakeDrainWaiters();

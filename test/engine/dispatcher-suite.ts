@@ -250,6 +250,30 @@ export function runDispatcherSuite(label: string, open: () => Promise<StoreHandl
       await dispatcher.stop(1000);
     });
 
+    it('with slow hooks a server holds only about half a second of work, so another server on the store takes the rest', async () => {
+      const runtime = new ScriptedRuntime();
+      runtime.behaviours.set('h-slow', async () => {
+        await sleep(100);
+        return ok;
+      });
+      await store.saveHook(hook('h-slow', ['t10.slow']), { replace: true });
+      // The default local queue (1 000) would let `a` claim all 24 at insert and `b` idle.
+      const a = await start(runtime, { concurrency: 2, pollMs: 20 });
+      const otherStore = await handle.second();
+      const b = await start(runtime, { concurrency: 2, pollMs: 20 }, otherStore);
+      const ran = { a: 0, b: 0 };
+      a.on('processed', () => (ran.a += 1));
+      b.on('processed', () => (ran.b += 1));
+      await Promise.all(Array.from({ length: 24 }, (_, n) => a.publish({ type: 't10.slow', data: { n } })));
+      const deadline = Date.now() + 10_000;
+      while (ran.a + ran.b < 24 && Date.now() < deadline) await sleep(20);
+      assert.equal(ran.a + ran.b, 24);
+      assert.ok(ran.b >= 6, `the other server ran ${ran.b} of 24`);
+      await a.stop(1000);
+      await b.stop(1000);
+      await otherStore.close();
+    });
+
     it('renews the lease of a long hook so nobody runs it twice', async () => {
       const runtime = new ScriptedRuntime();
       runtime.behaviours.set('f-long', async () => {
