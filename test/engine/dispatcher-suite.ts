@@ -82,6 +82,15 @@ export function runDispatcherSuite(label: string, open: () => Promise<StoreHandl
       await dispatcher.start();
       return dispatcher;
     };
+    /** A runtime whose hook `name` succeeds after sleeping `ms`. */
+    const sleepingHook = (name: string, ms: number): ScriptedRuntime => {
+      const runtime = new ScriptedRuntime();
+      runtime.behaviours.set(name, async () => {
+        await sleep(ms);
+        return ok;
+      });
+      return runtime;
+    };
 
     before(async () => {
       handle = await open();
@@ -203,11 +212,7 @@ export function runDispatcherSuite(label: string, open: () => Promise<StoreHandl
     });
 
     it('applies backpressure without dropping and without waiting for a timer', async () => {
-      const runtime = new ScriptedRuntime();
-      runtime.behaviours.set('e-slow', async () => {
-        await sleep(20);
-        return ok;
-      });
+      const runtime = sleepingHook('e-slow', 20);
       await store.saveHook(hook('e-slow', ['t6.x']), { replace: true });
       // A long poll interval proves pending events are claimed as soon as a slot frees.
       const dispatcher = await start(runtime, { concurrency: 2, pollMs: 60_000 });
@@ -251,11 +256,7 @@ export function runDispatcherSuite(label: string, open: () => Promise<StoreHandl
     });
 
     it('with slow hooks a server holds only about half a second of work, so another server on the store takes the rest', async () => {
-      const runtime = new ScriptedRuntime();
-      runtime.behaviours.set('h-slow', async () => {
-        await sleep(100);
-        return ok;
-      });
+      const runtime = sleepingHook('h-slow', 100);
       await store.saveHook(hook('h-slow', ['t10.slow']), { replace: true });
       // The default local queue (1 000) would let `a` claim all 24 at insert and `b` idle.
       const a = await start(runtime, { concurrency: 2, pollMs: 20 });
@@ -275,11 +276,7 @@ export function runDispatcherSuite(label: string, open: () => Promise<StoreHandl
     });
 
     it('renews the lease of a long hook so nobody runs it twice', async () => {
-      const runtime = new ScriptedRuntime();
-      runtime.behaviours.set('f-long', async () => {
-        await sleep(900);
-        return ok;
-      });
+      const runtime = sleepingHook('f-long', 900);
       await store.saveHook(hook('f-long', ['t8.x']), { replace: true });
       const a = await start(runtime, { leaseMs: 250 });
       const otherStore = await handle.second();
@@ -309,11 +306,7 @@ export function runDispatcherSuite(label: string, open: () => Promise<StoreHandl
     });
 
     it('lets two processes share one store without running an event twice', async () => {
-      const runtime = new ScriptedRuntime();
-      runtime.behaviours.set('h-count', async () => {
-        await sleep(1);
-        return ok;
-      });
+      const runtime = sleepingHook('h-count', 1);
       await store.saveHook(hook('h-count', ['t10.x']), { replace: true });
       const otherStore = await handle.second();
       const a = await start(runtime, { concurrency: 20 });
@@ -347,11 +340,7 @@ export function runDispatcherSuite(label: string, open: () => Promise<StoreHandl
     });
 
     it('stops gracefully: finishes within the deadline, releases the rest as pending', async () => {
-      const runtime = new ScriptedRuntime();
-      runtime.behaviours.set('j-quick', async () => {
-        await sleep(50);
-        return ok;
-      });
+      const runtime = sleepingHook('j-quick', 50);
       // Like the real runtimes: a run aborted by shutdown ends as a failed result.
       runtime.behaviours.set(
         'j-stuck',
