@@ -61,21 +61,28 @@ async function loopFloor(config: FloorCaseConfig): Promise<FloorCaseResult['loop
   return { ...figures, stalls_per_s: round3(seen.length / config.seconds), stalled_percent: round3((stalledMs / (performance.now() - origin)) * 100) };
 }
 
-async function sqliteFloor(config: FloorCaseConfig): Promise<FloorFigures> {
+/** A SQLite file of its own in the temp folder (WAL, the run's synchronous mode), removed after `body`. */
+async function withScratchSqlite<T>(config: FloorCaseConfig, body: (db: Database.Database) => T | Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'hookflow-bench-floor-'));
   const db = new Database(join(dir, 'floor.db'));
   try {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${config.sqliteSync === 'normal' ? 'NORMAL' : 'FULL'}`);
-    db.exec('CREATE TABLE floor (id INTEGER PRIMARY KEY, data TEXT NOT NULL)');
-    const insert = db.prepare('INSERT INTO floor (data) VALUES (?)');
-    return await timedAtRate(config, () => {
-      insert.run('{"seq":1}');
-    });
+    return await body(db);
   } finally {
     db.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function sqliteFloor(config: FloorCaseConfig): Promise<FloorFigures> {
+  return withScratchSqlite(config, (db) => {
+    db.exec('CREATE TABLE floor (id INTEGER PRIMARY KEY, data TEXT NOT NULL)');
+    const insert = db.prepare('INSERT INTO floor (data) VALUES (?)');
+    return timedAtRate(config, () => {
+      insert.run('{"seq":1}');
+    });
+  });
 }
 
 const REFERENCE_EVENTS = 100_000;
@@ -87,12 +94,8 @@ const REFERENCE_BATCH = 500;
  * in a third. Its tables have what the reference names and nothing more: no secondary index, no
  * foreign key, no JSON parsing.
  */
-function sqliteReference(config: FloorCaseConfig): SqliteReferenceFigures {
-  const dir = mkdtempSync(join(tmpdir(), 'hookflow-bench-reference-'));
-  const db = new Database(join(dir, 'reference.db'));
-  try {
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${config.sqliteSync === 'normal' ? 'NORMAL' : 'FULL'}`);
+function sqliteReference(config: FloorCaseConfig): Promise<SqliteReferenceFigures> {
+  return withScratchSqlite(config, (db) => {
     db.exec(`CREATE TABLE events (id TEXT PRIMARY KEY, type TEXT NOT NULL, data TEXT NOT NULL, status TEXT NOT NULL,
         attempts INTEGER NOT NULL, owner TEXT, lease_expires_at INTEGER, created_at INTEGER NOT NULL, processed_at INTEGER) WITHOUT ROWID;
       CREATE TABLE executions (id INTEGER PRIMARY KEY, event_id TEXT NOT NULL, hook_name TEXT NOT NULL, success INTEGER NOT NULL,
@@ -121,10 +124,7 @@ function sqliteReference(config: FloorCaseConfig): SqliteReferenceFigures {
     const { count } = db.prepare(`SELECT count(*) AS count FROM events WHERE status = 'completed'`).get() as { count: number };
     if (count !== REFERENCE_EVENTS) throw new Error(`the SQLite reference completed ${count} of ${REFERENCE_EVENTS} events`);
     return { events_per_s: Math.round(REFERENCE_EVENTS / seconds), n: REFERENCE_EVENTS, batch: REFERENCE_BATCH };
-  } finally {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 async function postgresFloor(config: FloorCaseConfig, url: string): Promise<FloorFigures> {
@@ -146,7 +146,7 @@ async function main(): Promise<void> {
   const loop = await loopFloor(config);
   const sqlite = await sqliteFloor(config);
   const postgres = config.pgUrl ? await postgresFloor(config, config.pgUrl) : null;
-  const reference = sqliteReference(config);
+  const reference = await sqliteReference(config);
   emitResult({ rate: config.rate, seconds: config.seconds, loop, sqlite_commit: sqlite, postgres_commit: postgres, sqlite_reference: reference } satisfies FloorCaseResult);
 }
 
