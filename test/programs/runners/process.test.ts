@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -284,6 +285,36 @@ describe('ProcessRunner: processes', () => {
     assert.equal(stdout, 'started\n');
     assert.ok(ms < 2000, `took ${ms} ms`);
     assert.deepEqual(processesWith(marker), []);
+  });
+
+  it('keeps its process alive until the outcome is known, though the group is slow to die', async () => {
+    // A group member that holds no pipe and takes long to die (its memory torn down after SIGKILL)
+    // leaves nothing but the runner's own wait to hold the event loop: a one-shot process running
+    // one program, as here, lost the outcome when that wait did not keep it alive.
+    const ready = join(root, `ready-${randomUUID()}`);
+    const script = [
+      `${PYTHON} -c "b = b'x' * (800 * 1024 * 1024); open('${ready}', 'w').close(); import time; time.sleep(30)" >/dev/null 2>&1 &`,
+      `while [ ! -e '${ready}' ]; do sleep 0.02; done`,
+      'echo started',
+    ].join('\n');
+    writeFileSync(join(workspace, 'heavy-leftover.sh'), script);
+    const driver = [
+      'const { ProcessRunner } = await import(process.env.RUNNER_MODULE);',
+      'const runner = new ProcessRunner({ home: process.env.RUNNER_HOME, cgroups: false, bwrapPath: null });',
+      'const base = JSON.parse(process.env.RUN_SPEC);',
+      'const outcome = await runner.run({ ...base, deadline: Date.now() + 10000, signal: new AbortController().signal, output: { stdout() {}, stderr() {} } });',
+      'console.log(JSON.stringify({ reason: outcome.reason, exit_code: outcome.exit_code }));',
+    ].join('\n');
+    const env = {
+      ...process.env,
+      RUNNER_MODULE: new URL('../../../src/programs/runners/process.ts', import.meta.url).href,
+      RUNNER_HOME: home,
+      RUN_SPEC: JSON.stringify(spec({ interpreter: [SH], script: { root: 'workspace', path: 'heavy-leftover.sh' } })),
+    };
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', driver], { encoding: 'utf8', env, timeout: 20_000 });
+    // Exit 13 is Node's unsettled top-level await: the event loop emptied before the outcome came.
+    assert.equal(child.status, 0, `the one-shot process ended with ${child.status ?? child.signal}: ${child.stderr}`);
+    assert.deepEqual(JSON.parse(child.stdout), { reason: 'exited', exit_code: 0 });
   });
 
   it('lets the program clean up on SIGTERM within the grace', async () => {
