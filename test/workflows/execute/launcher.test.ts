@@ -333,18 +333,28 @@ describe('createLauncher', () => {
   }
 });
 
-describe('launcher.py protocol', () => {
+describe('launcher.py protocol', { timeout: 15_000 }, () => {
   const script = new URL('../../../src/workflows/execute/launcher.py', import.meta.url).pathname;
 
-  /** Sends lines to a fresh launcher.py, closes its stdin, and returns its replies. */
-  function converse(lines: readonly object[]): Promise<Array<Record<string, unknown>>> {
+  /**
+   * Sends lines to a fresh launcher.py and returns its replies. Its stdin is closed only once
+   * `complete` holds for the replies so far: the launcher terminates what still runs at EOF.
+   */
+  function converse(lines: readonly object[], complete: (replies: ReadonlyArray<Record<string, unknown>>) => boolean): Promise<Array<Record<string, unknown>>> {
     return new Promise((resolve, reject) => {
       const child = spawn('/usr/bin/python3', ['-I', '-S', script], { stdio: ['pipe', 'pipe', 'inherit'] });
-      let out = '';
-      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      const replies: Array<Record<string, unknown>> = [];
+      let partial = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        const text = partial + chunk.toString();
+        const whole = text.split('\n');
+        partial = whole.pop() ?? '';
+        for (const line of whole) if (line.trim() !== '') replies.push(JSON.parse(line) as Record<string, unknown>);
+        if (!child.stdin.writableEnded && complete(replies)) child.stdin.end();
+      });
       child.on('error', reject);
-      child.on('close', () => resolve(out.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)));
-      child.stdin.end(lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
+      child.on('close', () => resolve(replies));
+      child.stdin.write(lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
     });
   }
 
@@ -352,7 +362,7 @@ describe('launcher.py protocol', () => {
     const replies = await converse([
       { op: 'env', key: 7 },
       { op: 'spawn', id: 1, argv: ['true'], cwd: dir, env: {}, env_base: 99, stdout_path: join(dir, 'p1.o'), stderr_path: join(dir, 'p1.e') },
-    ]);
+    ], (replies) => replies.filter((reply) => reply.error !== undefined).length === 2);
     assert.deepEqual(
       replies.filter((reply) => reply.ready === undefined),
       [{ error: 'bad env request: it needs a key and an env object' }, { id: 1, error: 'LookupError: unknown environment base 99' }],
@@ -361,7 +371,7 @@ describe('launcher.py protocol', () => {
 
   it('writes the start and exit replies (formatted directly) as JSON, whatever the id', async () => {
     const spawnOf = (id: unknown, command: string) => ({ op: 'spawn', id, argv: ['/bin/sh', '-c', command], cwd: dir, env: {}, stdout_path: join(dir, `r${String(id)}.o`), stderr_path: join(dir, `r${String(id)}.e`) });
-    const replies = await converse([spawnOf(5, 'exit 3'), spawnOf('five', 'echo hi'), spawnOf(6, 'kill -TERM $$')]);
+    const replies = await converse([spawnOf(5, 'exit 3'), spawnOf('five', 'echo hi'), spawnOf(6, 'kill -TERM $$')], (replies) => replies.filter((reply) => 'exit_code' in reply).length === 3);
     const ofId = (id: unknown) => replies.filter((reply) => reply.id === id);
     for (const [id, exit_code, signal, stdout_size] of [
       [5, 3, null, 0],
