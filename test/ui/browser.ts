@@ -67,3 +67,41 @@ export async function signIn(page: Page, url: string, username: string, password
 export async function horizontalOverflow(page: Page): Promise<number> {
   return page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth') as Promise<number>;
 }
+
+/**
+ * Opens `hash` and types into the fields (selector → text) the moment they appear, before the
+ * page's effects have run (a MutationObserver's callback comes before the next frame), then
+ * waits past those effects and returns what the fields hold. A form that sets its state after
+ * its first render would have thrown the typing away; a quick user (or a test) types there.
+ */
+export async function typeAsItOpens(page: Page, hash: string, typed: Record<string, string>): Promise<Record<string, string>> {
+  // In the page (plain JavaScript: this project's test code has no DOM types).
+  const typeThere = `(hash, typed) => new Promise((resolve, reject) => {
+    const fill = () => {
+      const fields = Object.keys(typed).map((selector) => document.querySelector(selector));
+      if (fields.some((field) => field === null)) return false;
+      fields.forEach((field, index) => {
+        field.value = Object.values(typed)[index];
+        field.dispatchEvent(new Event('input', { bubbles: true }));
+      });
+      return true;
+    };
+    const observer = new MutationObserver(() => {
+      if (!fill()) return;
+      observer.disconnect();
+      clearTimeout(giveUp);
+      resolve();
+    });
+    const giveUp = setTimeout(() => {
+      observer.disconnect();
+      reject(new Error(Object.keys(typed).join(', ') + ' did not appear at ' + hash));
+    }, 10000);
+    observer.observe(document.body, { childList: true, subtree: true });
+    location.hash = hash;
+  })`;
+  await page.evaluate(`(${typeThere})(${JSON.stringify(hash)}, ${JSON.stringify(typed)})`);
+  // Effects run after the next frame (Preact: or after 100 ms without one): wait past both.
+  await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, 150))))');
+  const held = Object.keys(typed).map((selector) => `[${JSON.stringify(selector)}, document.querySelector(${JSON.stringify(selector)})?.value ?? '(gone)']`);
+  return (await page.evaluate(`Object.fromEntries([${held.join(', ')}])`)) as Record<string, string>;
+}

@@ -21,7 +21,7 @@ import {
 } from '../../ui/src/lib/programs.js';
 import { requireService } from '../support/services.js';
 import { startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../support/server.js';
-import { chromiumUnavailable, ensureUiBuilt, horizontalOverflow, launchChromium, signIn } from './browser.js';
+import { chromiumUnavailable, ensureUiBuilt, horizontalOverflow, launchChromium, signIn, typeAsItOpens } from './browser.js';
 
 /**
  * The Programs pages: their logic as data under Node (the run form's parameters, live output, the
@@ -244,6 +244,14 @@ describe('the Programs pages in Chromium', requireService('chromium', chromiumUn
     await reporter.getByText('0 6 1 1 *').waitFor();
     await reporter.getByText('--mode report').waitFor();
     await page.getByText('No executions yet.').waitFor();
+  });
+
+  it('keeps what is typed into the run form the moment it opens', async () => {
+    const link = await page.getByRole('link', { name: 'Run Ticker' }).getAttribute('href');
+    const typed = { 'section[data-run-form="ticker"] input[name="param-name-0"]': 'name', 'section[data-run-form="ticker"] input[name="param-value-0"]': 'world' };
+    assert.deepEqual(await typeAsItOpens(page, link ?? '', typed), typed);
+    await page.getByRole('button', { name: 'Close the run form' }).click();
+    await page.locator('section[data-run-form]').waitFor({ state: 'detached' });
   });
 
   it('runs a program from the form with a parameter: its output arrives live, then its final status', async () => {

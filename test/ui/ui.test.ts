@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { requireService } from '../support/services.js';
 import { startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../support/server.js';
-import { chromiumUnavailable, ensureUiBuilt, horizontalOverflow, launchChromium, signIn } from './browser.js';
+import { chromiumUnavailable, ensureUiBuilt, horizontalOverflow, launchChromium, signIn, typeAsItOpens } from './browser.js';
 
 /** Every page of the UI, as hash routes; `EVENT` and `HOOK` are filled in by the test. */
 const PAGES = ['#/', '#/events', '#/events/EVENT', '#/hooks', '#/hooks/HOOK', '#/schedules', '#/webhooks', '#/watchers', '#/secrets', '#/users'];
@@ -100,6 +100,14 @@ describe('the web UI in Chromium', requireService('chromium', chromiumUnavailabl
     const row = page.locator(`tr[data-event-id="${eventId}"]`);
     await row.getByRole('link', { name: 'demo.hello' }).waitFor();
     await row.getByText('completed').waitFor();
+  });
+
+  it('keeps what is typed into the filters the moment the page opens', async () => {
+    await page.getByRole('link', { name: 'Hooks', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Hooks' }).waitFor();
+    assert.deepEqual(await typeAsItOpens(page, '#/events', { 'input[name="type"]': 'task.*', 'input[name="stack"]': 'prod' }), { 'input[name="type"]': 'task.*', 'input[name="stack"]': 'prod' });
+    await page.getByLabel('Type').first().fill('');
+    await page.getByLabel('Stack').first().fill('');
   });
 
   it('filters with Enter, keeping the filter in the address', async () => {

@@ -17,12 +17,22 @@ function filtersOf(route: Route): EventFilters {
   return { type: route.query.get('type') ?? '', status: route.query.get('status') ?? '', stack: route.query.get('stack') ?? '' };
 }
 
+function addressOf(filters: EventFilters): string {
+  return `${filters.type}\n${filters.status}\n${filters.stack}`;
+}
+
 /** The filter form: its fields go into the address (#/events?type=…), so a filtered list is a link. */
 function Filters({ filters }: { filters: EventFilters }) {
   const [type, setType] = useState(filters.type ?? '');
   const [status, setStatus] = useState(filters.status ?? '');
   const [stack, setStack] = useState(filters.stack ?? '');
+  // Follows the address when it changes (a link, Back), not at mount: state set after the first
+  // render would overwrite what was typed meanwhile. Not by remounting: that would lose the focus.
+  const shownAddress = useRef(addressOf(filters));
   useEffect(() => {
+    const address = addressOf(filters);
+    if (address === shownAddress.current) return;
+    shownAddress.current = address;
     setType(filters.type ?? '');
     setStatus(filters.status ?? '');
     setStack(filters.stack ?? '');

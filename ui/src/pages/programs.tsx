@@ -185,14 +185,13 @@ function RunForm({ program, params, onClose }: { program: ProgramJson; params: s
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
   const heading = useRef<HTMLHeadingElement>(null);
+  // Another program or other parameters remount the form (its key): state set here after the first
+  // render would overwrite what was typed meanwhile.
   useEffect(() => {
-    setRows(initialRows(program, params));
-    setProblems([]);
-    setError(null);
     // After the shell's own focus on a new page's heading (a link from an execution's page).
     const frame = requestAnimationFrame(() => heading.current?.focus());
     return () => cancelAnimationFrame(frame);
-  }, [program.id, params]);
+  }, []);
 
   const update = (index: number, change: Partial<ParamRow>) => setRows((previous) => previous.map((row, at) => (at === index ? { ...row, ...change } : row)));
   const remove = (index: number) => setRows((previous) => (previous.length === 1 ? [{ key: '', value: '' }] : previous.filter((_, at) => at !== index)));
@@ -521,7 +520,7 @@ export function ProgramsPage({ route, role }: { route: Route; role: Role }) {
       )}
       {operator && filters.run && programs ? (
         running ? (
-          <RunForm program={running} params={filters.params} onClose={() => go(filters, { run: '', params: null })} />
+          <RunForm key={`${running.id}\n${filters.params ?? ''}`} program={running} params={filters.params} onClose={() => go(filters, { run: '', params: null })} />
         ) : (
           <div class="notice notice-error" role="alert">
             No enabled program <code>{filters.run}</code> to run. <a href={listHref(filters, { run: '', params: null })}>Close</a>
