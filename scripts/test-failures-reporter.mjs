@@ -20,7 +20,7 @@ export default async function* failuresReporter(source) {
       // A suite fails because a test inside it failed; that test is reported on its own.
       if (error?.failureType === 'subtestsFailed') continue;
       failures.push({
-        where: `${data.file ?? '?'}:${data.line ?? '?'}`,
+        where: placeInStack(error, data.file) ?? `${data.file ?? '?'}:${data.line ?? '?'}`,
         path: pathsByPlace.get(placeOf(data)) ?? data.name,
         message: describe(error),
       });
@@ -35,6 +35,15 @@ export default async function* failuresReporter(source) {
 
 function placeOf(data) {
   return `${data.file}:${data.line}:${data.column}:${data.nesting}:${data.name}`;
+}
+
+// A file compiled on the fly (tsx) reports its tests at line 1; the error's stack has the real line.
+function placeInStack(error, file) {
+  if (typeof file !== 'string') return null;
+  const stack = String((error?.cause ?? error)?.stack ?? '');
+  const escaped = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const found = new RegExp(`(?:file://)?${escaped}:(\\d+):\\d+`).exec(stack);
+  return found ? `${file}:${found[1]}` : null;
 }
 
 function describe(error) {
