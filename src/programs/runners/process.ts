@@ -352,7 +352,7 @@ function signalQuietly(pid: number, signal: NodeJS.Signals | 0): boolean {
 async function groupGone(pgid: number, ms: number): Promise<void> {
   const until = Date.now() + ms;
   // Kept alive, unlike the races' sleeps: nothing else may hold the event loop open here (a
-  // one-shot `hookflow run`, a test), and a loop that empties mid-wait drops the run's outcome.
+  // one-shot process running one program), and a loop that empties mid-wait drops the outcome.
   while (signalQuietly(-pgid, 0) && (await liveGroupMembers(pgid)) > 0 && Date.now() < until) await pause(10);
 }
 
