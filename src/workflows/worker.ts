@@ -609,29 +609,29 @@ export class Worker {
       if (this.flushTimer) clearTimeout(this.flushTimer);
       this.flushTimer = null;
       this.finishScheduled = true;
-      setImmediate(() => this.startFlush());
+      setImmediate(() => this.startFlush('finishes'));
     } else if (!this.flushTimer) {
       this.flushTimer = setTimeout(() => {
         this.flushTimer = null;
-        if (!this.finishScheduled) this.startFlush();
+        if (!this.finishScheduled) this.startFlush('timer');
       }, delay);
     }
   }
 
   /** One flush at a time: each writes the front of the timeline, in order. */
-  private startFlush(): void {
-    this.flushing = this.flushing.then(() => this.flushFinishes());
+  private startFlush(why: FlushCause): void {
+    this.flushing = this.flushing.then(() => this.flushFinishes(why));
   }
 
   /** Writes every pending finish (the last ones, when the worker stops). */
   private async flushAll(): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
-    this.startFlush();
+    this.startFlush('final');
     await this.flushing;
   }
 
-  private async flushFinishes(): Promise<void> {
+  private async flushFinishes(why: FlushCause): Promise<void> {
     this.finishScheduled = false;
     const outbox = this.options.outbox;
     // Before taking the batch: the claim below must be asked in the same turn as the finishes' write.
@@ -676,9 +676,10 @@ export class Worker {
       }
       for (const [index, entry] of batch.entries()) this.options.onJobEnd?.(entry.job, written.changes[index]);
     }
-    // Starts after this batch wait for the next one (one commit for both) unless this flush was only
-    // for them, or the worker stops.
-    if (batch.length === 0 || this.stopping) await this.publishTimeline();
+    // Starts after this batch wait for the next one (one commit for both) unless they waited their
+    // longest, or the worker stops. A flush due for finishes may find none: an earlier flush took
+    // them while it awaited; its starts then wait for the next finishes too.
+    if (this.stopping || why === 'final' || (batch.length === 0 && why === 'timer')) await this.publishTimeline();
     else this.scheduleFlush();
     this.poke();
   }
@@ -829,6 +830,12 @@ export interface WorkerOutbox {
   /** After the commit: what was inserted. */
   committed(inserted: readonly InsertedEvent[]): void;
 }
+
+/**
+ * Why a flush runs. `finishes`: pending finishes are due; `timer`: the oldest waited its longest
+ * (finishes, or starts alone); `final`: the worker stops.
+ */
+type FlushCause = 'finishes' | 'timer' | 'final';
 
 /** What one flush writes of the timeline: its first `count` slots. */
 interface OutboxPlan {

@@ -107,6 +107,14 @@ jobs:
         inserted.push(...rows.map((row) => row.event.type));
         return insertEvents.call(this, rows);
       };
+      // A slow preparation (PostgreSQL reads the hooks there) lets a flush take finishes that came
+      // while it waited: the flush due for them then finds none, and its starts must still wait.
+      const dispatcher = engine.dispatcher as unknown as { prepareOutbox: () => Promise<void> };
+      const prepareOutbox = dispatcher.prepareOutbox;
+      dispatcher.prepareOutbox = async function () {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        return prepareOutbox.call(this);
+      };
       try {
         const { id } = await service.submit({ text: JSON.stringify({ name: 'starts', jobs: [{ name: 'j{i}', command: 'true', parameters: { i: '1:40' } }] }) });
         const { status } = await runToEnd(id, { maxParallelJobs: 2 });
@@ -134,6 +142,7 @@ jobs:
         await running;
       } finally {
         store.insertEvents = insertEvents;
+        dispatcher.prepareOutbox = prepareOutbox;
       }
     });
 
