@@ -102,6 +102,6 @@ export async function typeAsItOpens(page: Page, hash: string, typed: Record<stri
   await page.evaluate(`(${typeThere})(${JSON.stringify(hash)}, ${JSON.stringify(typed)})`);
   // Effects run after the next frame (Preact: or after 100 ms without one): wait past both.
   await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, 150))))');
-  const held = Object.keys(typed).map((selector) => `[${JSON.stringify(selector)}, document.querySelector(${JSON.stringify(selector)})?.value ?? '(gone)']`);
-  return (await page.evaluate(`Object.fromEntries([${held.join(', ')}])`)) as Record<string, string>;
+  const readBack = `(selectors) => Object.fromEntries(selectors.map((selector) => [selector, document.querySelector(selector)?.value ?? '(gone)']))`;
+  return (await page.evaluate(`(${readBack})(${JSON.stringify(Object.keys(typed))})`)) as Record<string, string>;
 }

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { isHookflowError } from '../../../src/errors.js';
 import { createLauncher, NodeLauncher, PythonLauncher, type Launcher, type LauncherKind, type SpawnSpec } from '../../../src/workflows/execute/launcher.js';
@@ -344,12 +345,8 @@ describe('launcher.py protocol', { timeout: 15_000 }, () => {
     return new Promise((resolve, reject) => {
       const child = spawn('/usr/bin/python3', ['-I', '-S', script], { stdio: ['pipe', 'pipe', 'inherit'] });
       const replies: Array<Record<string, unknown>> = [];
-      let partial = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        const text = partial + chunk.toString();
-        const whole = text.split('\n');
-        partial = whole.pop() ?? '';
-        for (const line of whole) if (line.trim() !== '') replies.push(JSON.parse(line) as Record<string, unknown>);
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        if (line.trim() !== '') replies.push(JSON.parse(line) as Record<string, unknown>);
         if (!child.stdin.writableEnded && complete(replies)) child.stdin.end();
       });
       child.on('error', reject);
